@@ -78,6 +78,14 @@ struct Bus {
     IrqSink *irq_sink;
     void *irq_opaque;
 
+    /* Board requests from devices: reset line (KBC, port 0x92, 0xCF9,
+     * ACPI), power off / debug exit with an exit status, A20 gate change
+     * (the CPU must drop its TLB). Set by the board. */
+    void (*on_reset)(void *opaque);
+    void (*on_shutdown)(void *opaque, int exit_status);
+    void (*on_a20)(void *opaque, bool enabled);
+    void *board_opaque;
+
     Device *devices;
     bool log_unimp;               /* -d unimp */
     uint8_t unimp_logged[65536 / 8];
@@ -119,6 +127,10 @@ void bus_notify_write(Bus *b, uint64_t pa, size_t len); /* invalidate code */
 
 /* Interrupt lines, routed by the board to the PIC and the I/O APIC. */
 void bus_set_irq(Bus *b, int gsi, int level);
+
+void bus_request_reset(Bus *b);
+void bus_request_shutdown(Bus *b, int exit_status);
+void bus_set_a20(Bus *b, bool enabled);   /* sets a20_mask, tells the board */
 
 void bus_add_device(Bus *b, Device *d);
 void bus_reset_devices(Bus *b);
