@@ -1,0 +1,69 @@
+/* VGA with the Bochs VBE extensions: QEMU's "stdvga" (PCI 1234:1111),
+ * the device SeaVGABIOS's vgabios-stdvga.bin drives.
+ *
+ * Ports 0x3b4/0x3b5, 0x3ba, 0x3c0-0x3cf, 0x3d4/0x3d5, 0x3da (VGA) and
+ * 0x1ce/0x1cf (VBE index/data); the legacy window 0xA0000-0xBFFFF as MMIO;
+ * the linear framebuffer on PCI BAR 0 (prefetchable memory, vram_size). The
+ * display is drawn into the console surface (ui/console.h). */
+#ifndef HW_VGA_H
+#define HW_VGA_H
+#include <stdint.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "hw/bus.h"
+
+#define VGA_VRAM_DEFAULT (16u << 20)
+#define VGA_PCI_VENDOR 0x1234
+#define VGA_PCI_DEVICE 0x1111
+/* Where the LFB sits until PCI assigns BAR 0 (and without PCI). */
+#define VGA_LFB_DEFAULT 0xE0000000u
+
+/* VBE dispi interface (index register values and constants). */
+enum {
+    VBE_DISPI_INDEX_ID, VBE_DISPI_INDEX_XRES, VBE_DISPI_INDEX_YRES,
+    VBE_DISPI_INDEX_BPP, VBE_DISPI_INDEX_ENABLE, VBE_DISPI_INDEX_BANK,
+    VBE_DISPI_INDEX_VIRT_WIDTH, VBE_DISPI_INDEX_VIRT_HEIGHT,
+    VBE_DISPI_INDEX_X_OFFSET, VBE_DISPI_INDEX_Y_OFFSET,
+    VBE_DISPI_INDEX_VIDEO_MEMORY_64K, VBE_DISPI_INDEX_NB
+};
+#define VBE_DISPI_ID0 0xB0C0
+#define VBE_DISPI_ID5 0xB0C5
+#define VBE_DISPI_MAX_XRES 2560
+#define VBE_DISPI_MAX_YRES 1600
+#define VBE_DISPI_DISABLED 0x00
+#define VBE_DISPI_ENABLED 0x01
+#define VBE_DISPI_GETCAPS 0x02
+#define VBE_DISPI_8BIT_DAC 0x20
+#define VBE_DISPI_LFB_ENABLED 0x40
+#define VBE_DISPI_NOCLEARMEM 0x80
+
+typedef struct VGAState VGAState;
+
+typedef struct VGAConfig {
+    uint32_t vram_size;        /* 0: VGA_VRAM_DEFAULT; a power of two >= 1 MiB */
+    /* VGA BIOS image offered on the PCI expansion-ROM BAR (may be NULL;
+     * copied). */
+    const uint8_t *rom;
+    size_t rom_size;
+    /* Attach to the console (false in unit tests that drive it alone). */
+    bool console;
+} VGAConfig;
+
+/* Registers ports and the legacy window on bus. Returns NULL with a message
+ * in err on a bad configuration. */
+VGAState *vga_create(Bus *bus, const VGAConfig *cfg, char *err, size_t n);
+void vga_destroy(VGAState *s);
+void vga_reset(void *opaque);
+
+/* PCI glue (hw/pci.c or the board calls these): 256 bytes of config space
+ * with BARs handled by the device. */
+uint32_t vga_pci_config_read(VGAState *s, int off, int size);
+void vga_pci_config_write(VGAState *s, int off, uint32_t val, int size);
+/* Move the linear framebuffer (BAR 0) by hand. */
+void vga_set_lfb(VGAState *s, uint64_t base, bool enabled);
+
+/* Redraw into the console surface (what the console's update calls);
+ * full forces every line. Exposed for tests. */
+void vga_update_display(VGAState *s, bool full);
+uint8_t *vga_vram(VGAState *s);
+#endif
