@@ -1,0 +1,48 @@
+/* Intel 8254 programmable interval timer at 0x40-0x43, 1.193182 MHz, and
+ * the PC's port 0x61 (NMI status/control: channel 2 gate, speaker data,
+ * refresh toggle, OUT2). Channel 0 drives IRQ 0 from timers on the virtual
+ * clock; nothing polls. */
+#ifndef HW_PIT_H
+#define HW_PIT_H
+#include <stdbool.h>
+#include <stdint.h>
+#include "hw/bus.h"
+
+#define PIT_FREQ 1193182
+
+typedef struct PIT PIT;
+
+typedef struct PITChannel {
+    uint16_t count_reg;     /* CR: value last written (0 means 65536) */
+    uint16_t latched;       /* OL: latched count */
+    uint8_t latch_state;    /* 0 none, 1 lsb+msb pending, 2 msb pending */
+    bool status_latched;
+    uint8_t status;
+    uint8_t mode;           /* 0..5 */
+    uint8_t rw;             /* 1 lsb, 2 msb, 3 lsb then msb */
+    bool bcd;
+    bool gate;
+    bool write_msb_next;    /* rw==3: second byte expected */
+    bool read_msb_next;
+    bool null_count;        /* new count written, not yet loaded */
+    bool armed;             /* mode 0/1/4/5: count running, OUT not fired */
+    uint8_t write_lsb;
+    int64_t load_time;      /* virtual ns when the count was loaded */
+    int64_t next_irq_ns;    /* channel 0: next OUT edge scheduled */
+    bool out_level;         /* channel 0: last level sent to IRQ 0 */
+} PITChannel;
+
+typedef struct PITState {
+    PITChannel ch[3];
+    uint8_t port61;         /* bits 0-3 as written */
+} PITState;
+
+PIT *pit_init(Bus *b);
+void pit_free(PIT *p);
+/* OUT pin of a channel at virtual time now (HPET legacy, tests). */
+bool pit_get_out(PIT *p, int ch, int64_t now);
+/* Current count as the counting element holds it. */
+uint32_t pit_get_count(PIT *p, int ch, int64_t now);
+void pit_set_gate(PIT *p, int ch, bool gate);
+void pit_reset(void *opaque);
+#endif
