@@ -38,32 +38,41 @@ enum {
 #define VBE_DISPI_NOCLEARMEM 0x80
 
 typedef struct VGAState VGAState;
+struct PCIBus;
 
 typedef struct VGAConfig {
-    uint32_t vram_size;        /* 0: VGA_VRAM_DEFAULT; a power of two >= 1 MiB */
-    /* VGA BIOS image offered on the PCI expansion-ROM BAR (may be NULL;
-     * copied). */
+    uint32_t vram_size;        /* 0: VGA_VRAM_DEFAULT; a power of two, 1-256 MiB */
+    /* The PCI bus to sit on (NULL: an ISA VGA whose LFB stays at
+     * VGA_LFB_DEFAULT) and the slot (devfn; -1: PCI_DEVFN(2, 0) as QEMU). */
+    struct PCIBus *pci;
+    int devfn;
+    /* VGA BIOS image offered on the PCI expansion-ROM BAR (may be NULL, as
+     * when the board publishes it through fw_cfg "vgaroms/"; copied). */
     const uint8_t *rom;
     size_t rom_size;
     /* Attach to the console (false in unit tests that drive it alone). */
     bool console;
 } VGAConfig;
 
-/* Registers ports and the legacy window on bus. Returns NULL with a message
- * in err on a bad configuration. */
+/* Registers ports and the legacy window on bus (bus may be NULL in unit
+ * tests, which then call the handlers below directly). Returns NULL with a
+ * message in err on a bad configuration. */
 VGAState *vga_create(Bus *bus, const VGAConfig *cfg, char *err, size_t n);
 void vga_destroy(VGAState *s);
 void vga_reset(void *opaque);
 
-/* PCI glue (hw/pci.c or the board calls these): 256 bytes of config space
- * with BARs handled by the device. */
-uint32_t vga_pci_config_read(VGAState *s, int off, int size);
-void vga_pci_config_write(VGAState *s, int off, uint32_t val, int size);
-/* Move the linear framebuffer (BAR 0) by hand. */
-void vga_set_lfb(VGAState *s, uint64_t base, bool enabled);
+/* The device's bus handlers (port numbers absolute; memory offsets from
+ * 0xA0000 for the legacy window, from the BAR base for the LFB). */
+uint32_t vga_ioport_read(void *opaque, uint16_t port, int size);
+void vga_ioport_write(void *opaque, uint16_t port, uint32_t val, int size);
+uint64_t vga_legacy_read(void *opaque, uint64_t off, int size);
+void vga_legacy_write(void *opaque, uint64_t off, uint64_t val, int size);
+uint64_t vga_lfb_read(void *opaque, uint64_t off, int size);
+void vga_lfb_write(void *opaque, uint64_t off, uint64_t val, int size);
 
-/* Redraw into the console surface (what the console's update calls);
- * full forces every line. Exposed for tests. */
+/* Redraw into the console surface (the console's update calls this);
+ * full forces every line. */
 void vga_update_display(VGAState *s, bool full);
 uint8_t *vga_vram(VGAState *s);
+uint32_t vga_vram_size(const VGAState *s);
 #endif

@@ -49,21 +49,19 @@ typedef struct ConsoleFrontendOps {
     void (*destroy)(void *opaque);
 } ConsoleFrontendOps;
 
-/* Where input goes (the board or hw/kbc.c registers the i8042 here).
- * key: a PS/2 scancode set 2 key code: the low byte is the make code, bit 8
- *      (CONSOLE_KEY_E0) says it carries the E0 prefix; the device adds the
- *      F0 break prefix itself (and translates to set 1 if the guest asked).
- *      Pause, which has no break code, is CONSOLE_KEY_PAUSE.
- * mouse: relative motion (dx right, dy DOWN as on screen, dz wheel: positive
- *      is towards the user / scroll down) and the button state
- *      (bit 0 left, bit 1 right, bit 2 middle). */
+/* Where input goes (the board registers the i8042 here).
+ * key: a PS/2 scan code set 2 make code in hw/kbc.h's encoding: extended
+ *      keys carry the 0xE0 prefix in the high byte (0xE075 is Up), Pause is
+ *      0xE11477; the keyboard adds break prefixes and any translation.
+ * mouse: relative motion (dx right, dy DOWN as on screen, dz > 0 is the
+ *      wheel towards the user) and the button state (bit 0 left, bit 1
+ *      right, bit 2 middle). */
 typedef struct ConsoleInputOps {
-    void (*key)(void *opaque, int key, bool down);
+    void (*key)(void *opaque, uint32_t set2_code, bool down);
     void (*mouse)(void *opaque, int dx, int dy, int dz, int buttons);
 } ConsoleInputOps;
 
-#define CONSOLE_KEY_E0 0x100
-#define CONSOLE_KEY_PAUSE 0x1ff
+#define CONSOLE_KEY_PAUSE 0xE11477u
 
 /* Device side. */
 void console_register_display(const ConsoleDisplayOps *ops, void *opaque);
@@ -93,7 +91,7 @@ void console_shutdown(void);
 
 /* Input side. */
 void console_register_input(const ConsoleInputOps *ops, void *opaque);
-void console_key(int key, bool down);
+void console_key(uint32_t set2_code, bool down);
 void console_mouse(int dx, int dy, int dz, int buttons);
 
 /* Front-end side (ui/sdl.c registers itself from console_init). */
