@@ -133,6 +133,7 @@ void bus_request_shutdown(Bus *b, int exit_status);
 void bus_set_a20(Bus *b, bool enabled);   /* sets a20_mask, tells the board */
 
 void bus_add_device(Bus *b, Device *d);
+void bus_del_device(Bus *b, Device *d);   /* before freeing a device */
 void bus_reset_devices(Bus *b);
 Device *bus_find_device(Bus *b, const char *name);
 #endif
