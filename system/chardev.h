@@ -23,5 +23,10 @@ void chardev_write(Chardev *c, const uint8_t *buf, size_t len);
 void chardev_set_handlers(Chardev *c, ChrCanRead *can_read, ChrRead *read,
                           void *opaque);
 void chardev_flush_all(void);
+/* Hand buffered input to frontends that can take it now (the machine loop
+ * calls this between slices). */
+void chardev_pump(void);
+/* Ctrl-A x on the terminal calls fn (default: exit(0)). */
+void chardev_set_quit_handler(void (*fn)(void *opaque), void *opaque);
 void chardev_close_all(void);
 #endif

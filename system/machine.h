@@ -47,6 +47,9 @@ typedef struct MachineConfig {
     int nnetdevs;
     const char *screendump_at[4];      /* -screendump-at SECONDS:FILE */
     int nscreendumps;
+    const char *name;                  /* -name (window title) */
+    bool nodefaults_vga;               /* -vga none */
+    bool monitor_mux_stdio;            /* -nographic: monitor shares stdio */
 } MachineConfig;
 
 typedef struct Machine Machine;

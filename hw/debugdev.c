@@ -1,0 +1,432 @@
+/* isa-debugcon, isa-debug-exit and pc-testdev (see debugdev.h). The port
+ * layouts and behaviours follow QEMU's device definitions; the property
+ * tables drive parsing, -global, `-device help` and `-device NAME,help`. */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include "hw/debugdev.h"
+
+enum { P_U32, P_CHARDEV };
+
+typedef struct PropDef {
+    const char *name;
+    int type;
+    uint32_t def;
+    const char *help;
+} PropDef;
+
+enum { DEV_DEBUGCON, DEV_DEBUG_EXIT, DEV_PC_TESTDEV };
+
+#define MAX_PROPS 4
+static const struct DevDef {
+    const char *name;
+    int kind;
+    const char *desc;
+    PropDef props[MAX_PROPS];
+} devdefs[] = {
+    { "isa-debugcon", DEV_DEBUGCON, "debug console on an I/O port",
+      { { "iobase", P_U32, 0xe9, "I/O port" },
+        { "chardev", P_CHARDEV, 0, "ID of a chardev to use as a backend" },
+        { "readback", P_U32, 0xe9, "value a read of the port returns" } } },
+    { "isa-debug-exit", DEV_DEBUG_EXIT,
+      "a write of v exits with status (v << 1) | 1",
+      { { "iobase", P_U32, 0x501, "I/O port" },
+        { "iosize", P_U32, 0x02, "number of ports" } } },
+    { "pc-testdev", DEV_PC_TESTDEV,
+      "latch 0xe0, flush 0xe4, IRQ lines 0x2000+n, MMIO 0xff000000", { { 0 } } },
+};
+#define NDEVDEFS (sizeof(devdefs) / sizeof(devdefs[0]))
+
+typedef struct DevProps {
+    uint32_t u32[MAX_PROPS];
+    const char *chardev;        /* an id (points into the option string) */
+    size_t chardev_len;
+} DevProps;
+
+static const struct DevDef *find_def(const char *name, size_t n)
+{
+    for (size_t i = 0; i < NDEVDEFS; i++)
+        if (strlen(devdefs[i].name) == n && !strncmp(devdefs[i].name, name, n))
+            return &devdefs[i];
+    return NULL;
+}
+
+static int find_prop(const struct DevDef *d, const char *name, size_t n)
+{
+    for (int i = 0; i < MAX_PROPS && d->props[i].name; i++)
+        if (strlen(d->props[i].name) == n && !strncmp(d->props[i].name, name, n))
+            return i;
+    return -1;
+}
+
+static int parse_u32(const char *s, size_t n, uint32_t *out)
+{
+    char buf[32], *end;
+    if (!n || n >= sizeof(buf))
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    errno = 0;
+    unsigned long long v = strtoull(buf, &end, 0);
+    if (*end || errno || v > 0xffffffffull || buf[0] == '-')
+        return -1;
+    *out = (uint32_t)v;
+    return 0;
+}
+
+/* Apply one PROP=VAL (s, length n) to props; error messages name ctx. */
+static int set_prop(const struct DevDef *d, DevProps *p, const char *s,
+                    size_t n, const char *ctx, char *err, size_t errlen)
+{
+    const char *eq = memchr(s, '=', n);
+    if (!eq) {
+        snprintf(err, errlen, "%s: '%.*s' is not PROP=VALUE", ctx, (int)n, s);
+        return -1;
+    }
+    size_t klen = (size_t)(eq - s), vlen = n - klen - 1;
+    if (klen == 2 && !strncmp(s, "id", 2))
+        return 0;           /* instance names are accepted and unused */
+    int i = find_prop(d, s, klen);
+    if (i < 0) {
+        snprintf(err, errlen, "%s: %s has no property '%.*s' (see -device "
+                 "%s,help)", ctx, d->name, (int)klen, s, d->name);
+        return -1;
+    }
+    if (d->props[i].type == P_CHARDEV) {
+        if (!vlen) {
+            snprintf(err, errlen, "%s: empty chardev id", ctx);
+            return -1;
+        }
+        p->chardev = eq + 1;
+        p->chardev_len = vlen;
+        return 0;
+    }
+    if (parse_u32(eq + 1, vlen, &p->u32[i])) {
+        snprintf(err, errlen, "%s: property '%s' needs a number, not '%.*s'",
+                 ctx, d->props[i].name, (int)vlen, eq + 1);
+        return -1;
+    }
+    return 0;
+}
+
+static int check_ranges(const struct DevDef *d, const DevProps *p,
+                        const char *ctx, char *err, size_t errlen)
+{
+    if (d->kind == DEV_DEBUGCON && p->u32[0] > 0xffff)
+        goto bad;
+    if (d->kind == DEV_DEBUG_EXIT &&
+        (p->u32[0] > 0xffff || p->u32[1] < 1 || p->u32[1] > 0x10000 - p->u32[0]))
+        goto bad;
+    return 0;
+bad:
+    snprintf(err, errlen, "%s: the ports lie outside 0-0xffff", ctx);
+    return -1;
+}
+
+/* Parse "NAME,P=V,..." after the globals; fills *def and *props. */
+static int parse_device(const char *opt, const char *const *globals,
+                        int nglobals, const struct DevDef **def,
+                        DevProps *props, char *err, size_t errlen)
+{
+    char ctx[96];
+    size_t n = strcspn(opt, ",");
+    const struct DevDef *d = find_def(opt, n);
+    snprintf(ctx, sizeof(ctx), "-device %.80s", opt);
+    if (!d) {
+        snprintf(err, errlen, "-device %.*s: no such device (see -device "
+                 "help)", (int)n, opt);
+        return -1;
+    }
+    memset(props, 0, sizeof(*props));
+    for (int i = 0; i < MAX_PROPS; i++)
+        props->u32[i] = d->props[i].def;
+    for (int g = 0; g < nglobals; g++) {
+        size_t gn = strlen(d->name);
+        if (!strncmp(globals[g], d->name, gn) && globals[g][gn] == '.') {
+            const char *s = globals[g] + gn + 1;
+            if (set_prop(d, props, s, strlen(s), "-global", err, errlen))
+                return -1;
+        }
+    }
+    for (const char *s = opt + n; *s == ',';) {
+        s++;
+        size_t len = strcspn(s, ",");
+        if (set_prop(d, props, s, len, ctx, err, errlen))
+            return -1;
+        s += len;
+    }
+    if (check_ranges(d, props, ctx, err, errlen))
+        return -1;
+    *def = d;
+    return 0;
+}
+
+int device_help(const char *opt, FILE *out)
+{
+    if (!strcmp(opt, "help") || !strcmp(opt, "?")) {
+        fprintf(out, "Misc devices:\n");
+        for (size_t i = 0; i < NDEVDEFS; i++)
+            fprintf(out, "name \"%s\", bus ISA, desc \"%s\"\n",
+                    devdefs[i].name, devdefs[i].desc);
+        return 1;
+    }
+    size_t n = strcspn(opt, ",");
+    if (strcmp(opt + n, ",help") && strcmp(opt + n, ",?"))
+        return 0;
+    const struct DevDef *d = find_def(opt, n);
+    if (!d)
+        return -1;
+    if (!d->props[0].name) {
+        fprintf(out, "There are no options for %s.\n", d->name);
+        return 1;
+    }
+    fprintf(out, "%s options:\n", d->name);
+    for (int i = 0; i < MAX_PROPS && d->props[i].name; i++) {
+        const PropDef *p = &d->props[i];
+        char lhs[48];
+        snprintf(lhs, sizeof(lhs), "%s=<%s>", p->name,
+                 p->type == P_CHARDEV ? "str" : "uint32");
+        if (p->type == P_CHARDEV)
+            fprintf(out, "  %-22s - %s\n", lhs, p->help);
+        else
+            fprintf(out, "  %-22s - %s (default: %u)\n", lhs, p->help,
+                    p->def);
+    }
+    return 1;
+}
+
+int device_check(const char *opt, char *err, size_t errlen)
+{
+    const struct DevDef *d;
+    DevProps p;
+    if (parse_device(opt, NULL, 0, &d, &p, err, errlen))
+        return -1;
+    if (p.chardev) {
+        char id[64];
+        snprintf(id, sizeof(id), "%.*s", (int)p.chardev_len, p.chardev);
+        if (!chardev_find(id)) {
+            snprintf(err, errlen, "-device %s: no -chardev with id '%s' "
+                     "(define it first)", opt, id);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int global_check(const char *opt, char *err, size_t errlen)
+{
+    const char *dot = strchr(opt, '.');
+    const char *eq = strchr(opt, '=');
+    if (!dot || !eq || eq < dot) {
+        snprintf(err, errlen, "-global %s: expected DEVICE.PROP=VALUE", opt);
+        return -1;
+    }
+    const struct DevDef *d = find_def(opt, (size_t)(dot - opt));
+    if (!d) {
+        snprintf(err, errlen, "-global %s: Kestrel has no device '%.*s'",
+                 opt, (int)(dot - opt), opt);
+        return -1;
+    }
+    DevProps p;
+    if (set_prop(d, &p, dot + 1, strlen(dot + 1), "-global", err, errlen))
+        return -1;
+    if (d->props[find_prop(d, dot + 1, (size_t)(eq - dot - 1))].type ==
+        P_CHARDEV) {
+        snprintf(err, errlen, "-global %s: set the chardev per device", opt);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- the devices ---- */
+
+typedef struct DebugDev {
+    int kind;
+    Bus *bus;
+    Chardev *chr;
+    uint32_t iobase, iosize, readback;
+    uint32_t latch;              /* pc-testdev 0xE0 */
+    uint8_t *iomem;              /* pc-testdev 64 KiB window */
+    struct DebugDev *next;
+} DebugDev;
+
+#define TESTDEV_IOMEM_BASE 0xff000000ull
+#define TESTDEV_IOMEM_LEN 0x10000u
+
+static DebugDev *all_devs;
+
+static uint32_t debugcon_read(void *opaque, uint16_t port, int size)
+{
+    DebugDev *d = opaque;
+    return d->readback;
+}
+
+static void debugcon_write(void *opaque, uint16_t port, uint32_t val, int size)
+{
+    DebugDev *d = opaque;
+    uint8_t c = (uint8_t)val;   /* the device is one byte wide */
+    if (d->chr)
+        chardev_write(d->chr, &c, 1);
+}
+
+static uint32_t debug_exit_read(void *opaque, uint16_t port, int size)
+{
+    return 0;
+}
+
+static void debug_exit_write(void *opaque, uint16_t port, uint32_t val,
+                             int size)
+{
+    DebugDev *d = opaque;
+    /* The status wraps to 8 bits in the host's exit(), as with QEMU. */
+    bus_request_shutdown(d->bus, (int)((val << 1) | 1));
+}
+
+/* The latch: an access of `size` bytes at byte offset (port & 3) reads or
+ * replaces that slice of the 32-bit value. */
+static uint32_t latch_mask(uint16_t port, int size, int *shift)
+{
+    int off = port & 3;
+    if (size + off > 4)
+        size = 4 - off;
+    *shift = off * 8;
+    return (size >= 4 ? 0xffffffffu : ((1u << (size * 8)) - 1)) << *shift;
+}
+
+static uint32_t testdev_latch_read(void *opaque, uint16_t port, int size)
+{
+    DebugDev *d = opaque;
+    int shift;
+    uint32_t mask = latch_mask(port, size, &shift);
+    return (d->latch & mask) >> shift;
+}
+
+static void testdev_latch_write(void *opaque, uint16_t port, uint32_t val,
+                                int size)
+{
+    DebugDev *d = opaque;
+    int shift;
+    uint32_t mask = latch_mask(port, size, &shift);
+    d->latch = (d->latch & ~mask) | ((val << shift) & mask);
+}
+
+static uint32_t testdev_flush_read(void *opaque, uint16_t port, int size)
+{
+    return 0;
+}
+
+/* In QEMU this write makes the host remap the page at the given guest
+ * address to exercise a hypervisor's page tracking; under emulation there
+ * is no host mapping to disturb, so the only visible effect is none. */
+static void testdev_flush_write(void *opaque, uint16_t port, uint32_t val,
+                                int size)
+{
+}
+
+static uint32_t testdev_irq_read(void *opaque, uint16_t port, int size)
+{
+    return 0;
+}
+
+static void testdev_irq_write(void *opaque, uint16_t port, uint32_t val,
+                              int size)
+{
+    DebugDev *d = opaque;
+    int line = port - 0x2000;
+    if (line >= 0 && line < 16)        /* the ISA IRQ lines */
+        bus_set_irq(d->bus, line, val != 0);
+}
+
+static uint64_t testdev_iomem_read(void *opaque, uint64_t off, int size)
+{
+    DebugDev *d = opaque;
+    uint64_t v = 0;
+    if (off < TESTDEV_IOMEM_LEN && (uint64_t)size <= TESTDEV_IOMEM_LEN - off)
+        memcpy(&v, d->iomem + off, (size_t)size);
+    return v;
+}
+
+static void testdev_iomem_write(void *opaque, uint64_t off, uint64_t val,
+                                int size)
+{
+    DebugDev *d = opaque;
+    if (off < TESTDEV_IOMEM_LEN && (uint64_t)size <= TESTDEV_IOMEM_LEN - off)
+        memcpy(d->iomem + off, &val, (size_t)size);
+}
+
+int device_create(Bus *bus, const char *opt, const char *const *globals,
+                  int nglobals, Chardev *chr, char *err, size_t errlen)
+{
+    const struct DevDef *def;
+    DevProps p;
+    if (parse_device(opt, globals, nglobals, &def, &p, err, errlen))
+        return -1;
+    DebugDev *d = calloc(1, sizeof(*d));
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    d->kind = def->kind;
+    d->bus = bus;
+    switch (def->kind) {
+    case DEV_DEBUGCON:
+        d->iobase = p.u32[0];
+        d->readback = p.u32[2];
+        d->chr = chr;
+        if (p.chardev) {
+            char id[64];
+            snprintf(id, sizeof(id), "%.*s", (int)p.chardev_len, p.chardev);
+            d->chr = chardev_find(id);
+            if (!d->chr) {
+                snprintf(err, errlen, "-device %s: no -chardev with id '%s'",
+                         opt, id);
+                free(d);
+                return -1;
+            }
+        }
+        bus_pio_register(bus, (uint16_t)d->iobase, 1, debugcon_read,
+                         debugcon_write, d, "isa-debugcon");
+        break;
+    case DEV_DEBUG_EXIT:
+        d->iobase = p.u32[0];
+        d->iosize = p.u32[1];
+        bus_pio_register(bus, (uint16_t)d->iobase, (uint16_t)d->iosize,
+                         debug_exit_read, debug_exit_write, d,
+                         "isa-debug-exit");
+        break;
+    case DEV_PC_TESTDEV:
+        d->iomem = calloc(1, TESTDEV_IOMEM_LEN);
+        if (!d->iomem) {
+            free(d);
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        bus_pio_register(bus, 0xe0, 4, testdev_latch_read,
+                         testdev_latch_write, d, "pc-testdev-ioport");
+        bus_pio_register(bus, 0xe4, 4, testdev_flush_read,
+                         testdev_flush_write, d, "pc-testdev-flush-page");
+        bus_pio_register(bus, 0xe8, 4, testdev_latch_read,
+                         testdev_latch_write, d, "pc-testdev-ioport-byte");
+        bus_pio_register(bus, 0x2000, 24, testdev_irq_read, testdev_irq_write,
+                         d, "pc-testdev-irq-line");
+        bus_mmio_register(bus, TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_LEN,
+                          testdev_iomem_read, testdev_iomem_write, d,
+                          "pc-testdev-iomem");
+        break;
+    }
+    d->next = all_devs;
+    all_devs = d;
+    return 0;
+}
+
+void device_free_all(void)
+{
+    while (all_devs) {
+        DebugDev *d = all_devs;
+        all_devs = d->next;
+        free(d->iomem);
+        free(d);
+    }
+}
