@@ -13,9 +13,9 @@
 typedef struct PIT PIT;
 
 typedef struct PITChannel {
-    uint16_t count_reg;     /* CR: value last written (0 means 65536) */
+    uint16_t count_reg;     /* CR as written (0 means 65536, or 10000 BCD) */
     uint16_t latched;       /* OL: latched count */
-    uint8_t latch_state;    /* 0 none, 1 lsb+msb pending, 2 msb pending */
+    uint8_t latch_bytes;    /* latched count bytes still to be read */
     bool status_latched;
     uint8_t status;
     uint8_t mode;           /* 0..5 */
@@ -24,12 +24,14 @@ typedef struct PITChannel {
     bool gate;
     bool write_msb_next;    /* rw==3: second byte expected */
     bool read_msb_next;
-    bool null_count;        /* new count written, not yet loaded */
-    bool armed;             /* mode 0/1/4/5: count running, OUT not fired */
+    bool null_count;        /* count written, not yet in the counter */
+    bool counting;          /* counter loaded (modes 1/5: and triggered) */
+    bool paused;            /* modes 0/4: gate low holds the count */
+    bool count_written;     /* a count followed the last control word */
     uint8_t write_lsb;
-    int64_t load_time;      /* virtual ns when the count was loaded */
-    int64_t next_irq_ns;    /* channel 0: next OUT edge scheduled */
-    bool out_level;         /* channel 0: last level sent to IRQ 0 */
+    uint32_t paused_count;
+    int64_t load_time;      /* virtual ns when the counter was loaded */
+    bool irq_level;         /* channel 0: level last sent to IRQ 0 */
 } PITChannel;
 
 typedef struct PITState {
