@@ -103,6 +103,15 @@ typedef struct TLBEntry {
     uint64_t paddr;     /* physical page address */
 } TLBEntry;
 #define TLB_INVALID 0xffffffffu
+/* Tag encoding (cpu/mmu.c): a fast-path hit compares a tag with
+ * (lin & ~0xfff) | (CPL 3 ? TLB_USER : 0). TLB_SLOW marks a known
+ * translation that must take the slow path (MMIO, ROM, or a write to a
+ * page holding cached code), so the one compare fails for it. The low bits
+ * of paddr hold TLB_PA_* flags. */
+#define TLB_USER 0x1u
+#define TLB_SLOW 0x2u
+#define TLB_PA_GLOBAL 0x1u
+#define TLB_PA_LARGE  0x2u
 
 typedef struct FPUState {
     uint16_t fcw, fsw, ftw;        /* ftw: full 16-bit tag word */
@@ -156,6 +165,7 @@ struct CPUState {
     bool inhibit_irq;        /* one-instruction shadow after STI, MOV SS */
     bool nmi_blocked;        /* NMI handler running until IRET */
     int exc_depth;           /* for double/triple fault detection */
+    int exc_vec;             /* vector being delivered (-1: benign/none) */
     uint64_t icount;         /* instructions retired */
     jmp_buf jmp_env;         /* cpu_raise lands here (the run loop) */
 
@@ -235,6 +245,25 @@ void cpu_set_seg_real(CPUState *c, int seg, uint16_t sel);
 /* I/O permission: raise #GP(0) unless CPL <= IOPL or the TSS bitmap allows. */
 void cpu_check_io(CPUState *c, uint16_t port, int size);
 
+/* Internals shared by except.c, seg.c and task.c (not for other users). */
+/* Read the 8-byte descriptor for sel from the GDT/LDT: false when the
+ * index is outside the table (or the LDT is unusable). */
+bool cpu_read_desc(CPUState *c, uint16_t sel, uint32_t *lo, uint32_t *hi);
+void cpu_write_desc_hi(CPUState *c, uint16_t sel, uint32_t hi);
+void cpu_seg_from_desc(SegCache *s, uint16_t sel, uint32_t lo, uint32_t hi);
+/* A stack that a far transfer builds before committing SS:ESP; a limit
+ * violation raises #SS(err). */
+typedef struct StackPtr {
+    SegCache ss;
+    uint32_t esp;
+    bool user;
+    uint32_t err;
+} StackPtr;
+void cpu_stk_init(CPUState *c, StackPtr *s);   /* from the current SS:ESP */
+void cpu_stk_push(CPUState *c, StackPtr *s, uint32_t val, int size);
+uint32_t cpu_stk_pop(CPUState *c, StackPtr *s, int size);
+void cpu_stk_commit(CPUState *c, const StackPtr *s);  /* ESP (and SP) only */
+
 /* ---- cpu/mmu.c: paging, soft TLB, memory access ---- */
 enum { ACC_READ = 0, ACC_WRITE = 1, ACC_FETCH = 2 };
 /* Linear-address access at the current privilege (CPL 3 is user). */
@@ -268,6 +297,14 @@ void cpu_tlb_flush_page(CPUState *c, uint32_t lin);
 void cpu_set_cr0(CPUState *c, uint32_t v);
 void cpu_set_cr3(CPUState *c, uint32_t v);
 void cpu_set_cr4(CPUState *c, uint32_t v);
+/* A physical page just became a code page (bus_mark_code): drop every
+ * write fast-path entry for it so the next write reaches bus_notify_write.
+ * Whoever marks a page as code must call this. */
+void cpu_tlb_drop_phys_page(CPUState *c, uint64_t pa);
+/* Linear access with an explicit privilege (user: CPL 3 rules), for the
+ * system-architecture code (stack pushes while changing privilege). */
+uint32_t cpu_ld_priv(CPUState *c, uint32_t lin, int size, bool user);
+void cpu_st_priv(CPUState *c, uint32_t lin, uint32_t val, int size, bool user);
 
 /* ---- cpu/msr.c, cpu/cpuid.c ---- */
 bool cpu_rdmsr(CPUState *c, uint32_t idx, uint64_t *val);  /* false: #GP */

@@ -1,0 +1,185 @@
+/* The CPU's life cycle and run loop (the dispatcher: decide what runs next,
+ * an interrupt, the interpreter or, later, a translated block). */
+#include <stdlib.h>
+#include <string.h>
+#include "cpu/cpu.h"
+
+/* CPUID leaf 1 EAX; also EDX after RESET (cpu/cpuid.c uses the same). */
+extern const uint32_t cpu_signature;
+
+CPUState *cpu_new(Bus *bus)
+{
+    CPUState *c = calloc(1, sizeof(*c));
+    if (!c)
+        abort();
+    c->bus = bus;
+    c->accel = ACCEL_INTERP;
+    cpu_reset(c);
+    return c;
+}
+
+void cpu_free(CPUState *c)
+{
+    free(c);
+}
+
+static void seg_init(SegCache *s, uint16_t sel, uint32_t base, uint32_t type)
+{
+    s->sel = sel;
+    s->base = base;
+    s->limit = 0xffff;
+    s->flags = (type << 8) | SEGF_S | SEGF_P;
+}
+
+void cpu_reset(CPUState *c)
+{
+    /* Everything the manual lists as 0 at RESET is 0 here too. */
+    memset(c->regs, 0, sizeof(c->regs));
+    c->regs[R_EDX] = cpu_signature;
+    c->eip = c->next_eip = 0xfff0;
+    c->cc_op = 0;
+    c->cc_dst = c->cc_src = c->cc_src2 = 0;
+    c->eflags = EF_FIXED;
+    cpu_set_eflags(c, EF_FIXED, 0xffffffffu);
+
+    for (int i = R_ES; i <= R_GS; i++)
+        seg_init(&c->seg[i], 0, 0, 3);          /* data RW accessed */
+    seg_init(&c->seg[R_CS], 0xf000, 0xffff0000u, 11);  /* code RX acc. */
+    c->seg[R_LDTR] = (SegCache){ .limit = 0xffff, .flags = SEGF_P | (2 << 8) };
+    c->seg[R_TR] = (SegCache){ .limit = 0xffff, .flags = SEGF_P | (11 << 8) };
+    c->gdt = c->idt = (DescTable){ 0, 0xffff };
+    c->cr0 = 0x60000010;
+    c->cr2 = c->cr3 = c->cr4 = 0;
+    c->efer = 0;
+    memset(c->dr, 0, sizeof(c->dr));
+    c->dr[6] = 0xffff0ff0;
+    c->dr[7] = 0x00000400;
+    c->cpl = 0;
+
+    memset(&c->fpu, 0, sizeof(c->fpu));
+    c->fpu.fcw = 0x0040;
+    c->fpu.ftw = 0x5555;
+    c->mxcsr = 0x1f80;
+    memset(c->xmm, 0, sizeof(c->xmm));
+
+    c->tsc_offset = 0;
+    c->tsc_offset = -cpu_rdtsc(c);
+    c->sysenter_cs = c->sysenter_esp = c->sysenter_eip = 0;
+    c->apic_base = 0xfee00000u | 0x800 | 0x100;   /* enabled, BSP */
+    c->pat = 0x0007040600070406ull;
+    c->mtrr_cap = 0x508;            /* 8 variable ranges, fixed, WC */
+    c->mtrr_def_type = 0;
+    memset(c->mtrr_fixed, 0, sizeof(c->mtrr_fixed));
+    memset(c->mtrr_var, 0, sizeof(c->mtrr_var));
+    c->misc_enable = 1;             /* fast strings */
+
+    cpu_tlb_flush(c, true);
+    c->interrupt_request &= ~(CPU_INT_RESET | CPU_INT_NMI | CPU_INT_SMI |
+                              CPU_INT_INIT);
+    c->halted = false;
+    c->inhibit_irq = false;
+    c->nmi_blocked = false;
+    c->exc_depth = 0;
+    c->exc_vec = -1;
+}
+
+void cpu_set_irq(CPUState *c, bool level)
+{
+    if (level)
+        c->interrupt_request |= CPU_INT_HARD;
+    else
+        c->interrupt_request &= ~CPU_INT_HARD;
+}
+
+void cpu_request_exit(CPUState *c)
+{
+    c->interrupt_request |= CPU_INT_EXIT;
+}
+
+/* Pending events before the next instruction. Returns -1 to go on running,
+ * or an EXEC_* reason to leave cpu_exec. */
+static int service_events(CPUState *c)
+{
+    uint32_t req = c->interrupt_request;
+    if (req & CPU_INT_RESET) {
+        cpu_reset(c);
+        return EXEC_RESET;
+    }
+    if (req & CPU_INT_EXIT) {
+        c->interrupt_request &= ~CPU_INT_EXIT;
+        return EXEC_EXIT_REQ;
+    }
+    if (c->inhibit_irq) {
+        /* STI / MOV SS shadow: the next instruction runs first. */
+        return -1;
+    }
+    if ((req & CPU_INT_NMI) && !c->nmi_blocked) {
+        c->interrupt_request &= ~CPU_INT_NMI;
+        c->halted = false;
+        c->nmi_blocked = true;
+        c->exc_depth = 1;
+        c->exc_vec = -1;
+        cpu_interrupt(c, EXC_NMI, INTK_HW, false, 0, c->eip);
+        c->exc_depth = 0;
+        return -1;
+    }
+    if ((req & CPU_INT_HARD) && (c->eflags & EF_IF)) {
+        int vec = c->intr_ack ? c->intr_ack(c->intr_opaque) : -1;
+        c->halted = false;
+        if (vec >= 0) {
+            c->exc_depth = 1;
+            c->exc_vec = -1;
+            cpu_interrupt(c, vec & 0xff, INTK_HW, false, 0, c->eip);
+            c->exc_depth = 0;
+        }
+        return -1;
+    }
+    return -1;
+}
+
+int cpu_exec(CPUState *c, int64_t budget)
+{
+    const uint64_t end = c->icount + (budget > 0 ? (uint64_t)budget : 1);
+
+    /* cpu_raise delivers the exception and lands here; nothing else is
+     * needed to resume, so the jump buffer is armed once per call rather
+     * than once per instruction. */
+    if (setjmp(c->jmp_env)) {
+        c->exc_depth = 0;
+        /* Count the fault so a guest stuck in a fault loop still ends the
+         * slice. */
+        c->icount++;
+    }
+
+    for (;;) {
+        if (__builtin_expect(c->interrupt_request != 0 || c->halted ||
+                             c->inhibit_irq, 0)) {
+            int r = service_events(c);
+            if (r >= 0)
+                return r;
+            if (c->halted)
+                return EXEC_HALTED;
+        }
+        if (c->icount >= end)
+            return EXEC_BUDGET;
+
+        /* A translated-block engine (ACCEL_TCG) hooks in here: run a block
+         * for CS:EIP, add its instruction count to icount, and fall back to
+         * interp_step for what it cannot translate. */
+
+        /* interp_step retires the instruction: commits EIP, counts it in
+         * icount and ends a STI/MOV SS interrupt shadow it started from. */
+        bool tf = c->eflags & EF_TF;
+        interp_step(c);
+        if (__builtin_expect(tf, 0)) {
+            /* Single-step trap after the instruction completed. */
+            c->dr[6] |= 0x4000;
+            c->exc_depth = 1;
+            c->exc_vec = EXC_DB;
+            cpu_interrupt(c, EXC_DB, INTK_EXC, false, 0, c->eip);
+            c->exc_depth = 0;
+        }
+        if (c->singlestep)
+            return EXEC_DEBUG;
+    }
+}
