@@ -52,8 +52,9 @@ typedef struct APIC {
     PicAckFn *pic_ack; void *pic_opaque;
 } APIC;
 
-/* Maps the register page at APIC_DEFAULT_BASE and sets cpu->apic_base to
- * the power-on value (base | BSP | enable) unless it already has one. */
+/* Maps the register page at APIC_DEFAULT_BASE; init and every reset set
+ * cpu->apic_base to the power-on value (base | BSP | enable), so reset the
+ * APIC after the CPU. */
 APIC *apic_init(Bus *b, CPUState *cpu);
 void apic_free(APIC *a);
 void apic_set_pic_ack(APIC *a, PicAckFn *fn, void *opaque);

@@ -94,6 +94,13 @@ const FWCfgItem *fwcfg_find_file(const FWCfg *f, const char *name);
  * d = first CD-ROM, a = floppy, n = network), NULL for the default. */
 void fwcfg_setup_pc(FWCfg *f, int ncpus, const char *boot_order);
 
+/* QEMU's CMOS boot-order encoding for a -boot order string ("cd"):
+ * device codes 1 floppy, 2 disk, 3 CD-ROM, 4 network; the first two in
+ * register 0x3D (low nibble first), the third in 0x38 bits 7-4. The board
+ * stores them in the RTC's CMOS, where SeaBIOS reads them. -1 if the
+ * string has an unknown letter or more than three devices. */
+int fwcfg_cmos_boot_order(const char *order, uint8_t *reg3d, uint8_t *reg38);
+
 /* Raw register access (also used by tests). */
 uint32_t fwcfg_io_read(void *opaque, uint16_t port, int size);
 void fwcfg_io_write(void *opaque, uint16_t port, uint32_t val, int size);

@@ -83,6 +83,8 @@ struct PCIDevice {
     PCIConfigReadHook *config_read;
     void *opaque;                /* the device model's own state */
     int irq_level;               /* INTx as driven by the device */
+    bool irq_asserted;           /* as seen by the router (INTx enabled) */
+    uint8_t config_init[256];    /* power-on contents, for reset */
     Device dev;
 };
 
@@ -98,7 +100,7 @@ struct PCIBus {
     int pirq_count[4];           /* how many functions assert each PIRQ */
     PCIRouteIrq *route_irq;
     void *route_opaque;
-    int routed_irq[4];           /* ISA IRQ each PIRQ currently drives */
+    uint16_t isa_levels;         /* ISA IRQs the PIRQs currently drive */
     /* Byte access at 0xCF9 is the PIIX3 reset control register, which
      * shares the dword of the config address register. */
     PioRead *cf9_read; PioWrite *cf9_write; void *cf9_opaque;

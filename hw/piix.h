@@ -59,6 +59,7 @@ typedef struct PIIXPMState {
     uint16_t smb_io_base;
     uint8_t smb_regs[16];
     int64_t tmr_epoch_ns;        /* virtual time at which the timer read 0 */
+    uint64_t tmr_sts_base;       /* bit-23 periods elapsed at last TMR_STS clear */
     int sci_level;
 } PIIXPMState;
 
