@@ -760,3 +760,71 @@ void vga_destroy(VGAState *s)
     free(s->text_shadow);
     free(s);
 }
+
+/* ---------------- text mode without a BIOS ---------------- */
+
+/* BIOS mode 3 (80x25 colour text, 9x16 cells), from the standard VGA mode
+ * tables. */
+static const uint8_t mode3_sr[SR_COUNT] = { 0x03, 0x00, 0x03, 0x00, 0x02 };
+static const uint8_t mode3_cr[CR_COUNT] = {
+    0x5f, 0x4f, 0x50, 0x82, 0x55, 0x81, 0xbf, 0x1f, 0x00, 0x4f, 0x0d, 0x0e,
+    0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x1f, 0x96, 0xb9, 0xa3,
+    0xff };
+static const uint8_t mode3_gr[GR_COUNT] = { 0x00, 0x00, 0x00, 0x00, 0x00,
+                                            0x10, 0x0e, 0x00, 0xff };
+static const uint8_t mode3_ar[AR_COUNT] = {
+    0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b,
+    0x3c, 0x3d, 0x3e, 0x3f, 0x0c, 0x00, 0x0f, 0x08, 0x00 };
+
+void vga_set_text_mode(VGAState *s, const uint8_t *font16)
+{
+    VGARegs *r = &s->r;
+    r->vbe_regs[VBE_DISPI_INDEX_ENABLE] = 0;
+    r->bank_offset = 0;
+    r->misc = 0x67;
+    memcpy(r->sr, mode3_sr, sizeof(mode3_sr));
+    memcpy(r->cr, mode3_cr, sizeof(mode3_cr));
+    memcpy(r->gr, mode3_gr, sizeof(mode3_gr));
+    memcpy(r->ar, mode3_ar, sizeof(mode3_ar));
+    r->ar_index = 0x20;
+    r->ar_flip = 0;
+    r->pel_mask = 0xff;
+    /* The 64-colour EGA palette: index bits 5..0 are r g b R G B, the
+     * capitals worth 2/3 of full scale and the small letters 1/3. */
+    memset(r->palette, 0, sizeof(r->palette));
+    for (int i = 0; i < 64; i++) {
+        r->palette[i * 3 + 0] = (uint8_t)(((i >> 2) & 1) * 0x2a + ((i >> 5) & 1) * 0x15);
+        r->palette[i * 3 + 1] = (uint8_t)(((i >> 1) & 1) * 0x2a + ((i >> 4) & 1) * 0x15);
+        r->palette[i * 3 + 2] = (uint8_t)((i & 1) * 0x2a + ((i >> 3) & 1) * 0x15);
+    }
+    /* Blank screen (space, light grey on black) in planes 0/1, font in
+     * plane 2 (map 0, 32 bytes per glyph). */
+    memset(s->vram, 0, 0x40000);
+    for (uint32_t k = 0; k < 80 * 25 * 2; k++) {
+        s->vram[k * 4] = ' ';
+        s->vram[k * 4 + 1] = 0x07;
+    }
+    if (font16)
+        for (uint32_t ch = 0; ch < 256; ch++)
+            for (uint32_t y = 0; y < 16; y++)
+                s->vram[(ch * 32 + y) * 4 + 2] = font16[ch * 16 + y];
+    memset(s->dirty, 1, s->dirty_pages);
+    vga_invalidate(s);
+}
+
+long vga_find_rom_font(const uint8_t *rom, size_t len, int h)
+{
+    /* Recognise the font by glyphs every PC font agrees on: NUL and space
+     * are empty, 0xDB is the full block. */
+    if (h < 8 || h > 16 || len < 256u * h)
+        return -1;
+    for (size_t o = 0; o + 256u * h <= len; o++) {
+        const uint8_t *f = rom + o;
+        bool ok = true;
+        for (int y = 0; y < h && ok; y++)
+            ok = f[y] == 0 && f[0x20 * h + y] == 0 && f[0xdb * h + y] == 0xff;
+        if (ok)
+            return (long)o;
+    }
+    return -1;
+}

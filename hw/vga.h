@@ -74,5 +74,14 @@ void vga_lfb_write(void *opaque, uint64_t off, uint64_t val, int size);
  * full forces every line. */
 void vga_update_display(VGAState *s, bool full);
 uint8_t *vga_vram(VGAState *s);
+
+/* For boots without a VGA BIOS (direct -kernel boot): put the card in
+ * 80x25 colour text mode (BIOS mode 3) with the standard EGA palette, a
+ * cleared screen and, when font16 is not NULL, that 256-glyph 8x16 font
+ * in plane 2. */
+void vga_set_text_mode(VGAState *s, const uint8_t *font16);
+/* Finds the 256-glyph 8 x height font (height 8, 14 or 16) inside a VGA
+ * BIOS image: returns its offset or -1. */
+long vga_find_rom_font(const uint8_t *rom, size_t len, int height);
 uint32_t vga_vram_size(const VGAState *s);
 #endif

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
 #include <string.h>
@@ -514,6 +515,39 @@ static void test_guest_cannot_escape(void **state)
     assert_non_null(console_surface());
 }
 
+/* Direct-boot text mode with the font taken from SeaVGABIOS's ROM. */
+static void test_text_mode_rom_font(void **state)
+{
+    FILE *f = fopen("/usr/share/seabios/vgabios-stdvga.bin", "rb");
+    if (!f) {
+        skip();
+        return;
+    }
+    static uint8_t rom[128 * 1024];
+    size_t len = fread(rom, 1, sizeof(rom), f);
+    fclose(f);
+    long off = vga_find_rom_font(rom, len, 16);
+    assert_true(off >= 0);
+    const uint8_t *font = rom + off;
+    vga_set_text_mode(s, font);
+    memb(0xB8000 + 2 * 81, 'K');
+    memb(0xB8001 + 2 * 81, 0x4e);         /* yellow on red */
+    vga_update_display(s, true);
+    assert_int_equal(console_surface()->width, 720);
+    assert_int_equal(console_surface()->height, 400);
+    int lit = 0;
+    for (int y = 0; y < 16; y++)
+        for (int x = 0; x < 9; x++) {
+            bool on = x < 8 && (font['K' * 16 + y] & (0x80 >> x));
+            lit += on;
+            /* EGA palette: 14 is 0xffff55, 4 is 0xaa0000. */
+            assert_int_equal(pixel(9 + x, 16 + y), on ? 0xffff55 : 0xaa0000);
+        }
+    assert_true(lit > 10);
+    /* The rest of the screen is blank grey-on-black spaces. */
+    assert_int_equal(pixel(400, 300), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -527,6 +561,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_mode13_and_dirty_lines, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vbe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_cannot_escape, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_mode_rom_font, setup, teardown),
     };
     return cmocka_run_group_tests_name("vga", tests, NULL, NULL);
 }
