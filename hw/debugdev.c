@@ -407,8 +407,13 @@ int device_create(Bus *bus, const char *opt, const char *const *globals,
                          testdev_latch_write, d, "pc-testdev-ioport");
         bus_pio_register(bus, 0xe4, 4, testdev_flush_read,
                          testdev_flush_write, d, "pc-testdev-flush-page");
-        bus_pio_register(bus, 0xe8, 4, testdev_latch_read,
-                         testdev_latch_write, d, "pc-testdev-ioport-byte");
+        /* The byte-wise alias overlaps the debug console at 0xE9; there
+         * QEMU gives the port to isa-debugcon, so only claim free ports. */
+        for (uint16_t port = 0xe8; port < 0xec; port++)
+            if (!bus->pio_map[port])
+                bus_pio_register(bus, port, 1, testdev_latch_read,
+                                 testdev_latch_write, d,
+                                 "pc-testdev-ioport-byte");
         bus_pio_register(bus, 0x2000, 24, testdev_irq_read, testdev_irq_write,
                          d, "pc-testdev-irq-line");
         bus_mmio_register(bus, TESTDEV_IOMEM_BASE, TESTDEV_IOMEM_LEN,

@@ -170,7 +170,11 @@ static void stdio_next_focus(void)
     do {
         c = c && c->next ? c->next : all_chardevs;
         if (c && c->type == CHR_STDIO && c->read) {
+            static const uint8_t none;
             stdio_mux.focus = c;
+            /* An empty read tells the frontend it has the terminal now
+             * (the monitor prints its prompt). */
+            c->read(c->opaque, &none, 0);
             return;
         }
     } while (c != start && c);

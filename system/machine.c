@@ -36,3 +36,27 @@ void machine_request_shutdown(Machine *m, int exit_status)
     (void)m;
     (void)exit_status;
 }
+
+CPUState *machine_cpu(Machine *m)
+{
+    (void)m;
+    return NULL;
+}
+
+Bus *machine_bus(Machine *m)
+{
+    (void)m;
+    return NULL;
+}
+
+void machine_pause(Machine *m, bool pause)
+{
+    (void)m;
+    (void)pause;
+}
+
+bool machine_paused(const Machine *m)
+{
+    (void)m;
+    return false;
+}

@@ -62,4 +62,11 @@ void machine_destroy(Machine *m);
 /* Board requests from devices (reset lines, ACPI power off, debug exit). */
 void machine_request_reset(Machine *m);
 void machine_request_shutdown(Machine *m, int exit_status);
+
+/* For the monitor and debugger. Pausing stops the CPU and the virtual
+ * clock until machine_pause(m, false). */
+CPUState *machine_cpu(Machine *m);
+Bus *machine_bus(Machine *m);
+void machine_pause(Machine *m, bool pause);
+bool machine_paused(const Machine *m);
 #endif

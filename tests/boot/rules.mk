@@ -1,0 +1,13 @@
+# Linux boot test: the default guest to its marker and ACPI poweroff, under
+# the interpreter and the translator. Needs the image (images/rules.mk;
+# its paths are spelled out because this file is read before that one).
+BOOT_TIMEOUT ?= 300
+BOOT_ACCELS ?= interp tcg
+
+.PHONY: check-boot
+check-boot: kestrel images/out/stamp
+	@mkdir -p tests/boot
+	@sh $(SRCDIR)/tests/boot/boot.sh ./kestrel images/out/vmlinuz \
+	    images/out/initrd.gz $(BOOT_TIMEOUT) $(BOOT_ACCELS)
+
+CHECK_SUITES += check-boot
