@@ -19,9 +19,7 @@ typedef struct RTCState {
     bool nmi_disabled;            /* port 0x70 bit 7 */
     int64_t base_sec;             /* guest time (Unix seconds) at base_ns */
     int64_t base_ns;              /* virtual time base_sec refers to */
-    int64_t next_periodic_ns;
-    int64_t next_second_ns;       /* next update cycle */
-    int64_t frozen_sec;           /* time shown while SET is on */
+    int64_t last_flag_ns;         /* flags in register C are up to here */
 } RTCState;
 
 /* base: NULL, "utc" or "localtime" (host time; localtime applies the
