@@ -23,25 +23,25 @@ typedef struct PS2Queue {
 
 typedef struct KBCState {
     /* controller */
-    uint8_t status;        /* port 0x64 read */
-    uint8_t cmd_byte;      /* controller RAM byte 0 ("command byte") */
-    uint8_t ram[32];       /* controller RAM 0x00-0x1F (0 is cmd_byte) */
+    uint8_t status;        /* port 0x64 read, bits other than OBF/AUX */
+    uint8_t ram[32];       /* controller RAM; ram[0] is the command byte */
     uint8_t outport;       /* bit 0 reset (active low), bit 1 A20 */
     uint8_t pending_cmd;   /* controller command awaiting a data byte */
     uint8_t obf_data;      /* byte in the output buffer */
-    uint8_t obf_source;    /* 0 none, 1 kbd, 2 aux, 3 controller */
-    bool translate_prefix; /* set-2 0xF0 seen while translating */
-    uint8_t cmd_queue[4];  /* controller replies waiting for the buffer */
-    int cmd_queue_n;
+    uint8_t obf_source;    /* 0 empty, 1 keyboard, 2 aux, 3 controller */
+    bool xlate_break;      /* translating: a set-2 0xF0 was swallowed */
+    PS2Queue cq;           /* controller replies */
     /* keyboard */
     PS2Queue kq;
     uint8_t kbd_cmd;       /* keyboard command awaiting a parameter */
-    bool kbd_enabled;
+    bool kbd_scanning;
     uint8_t kbd_leds, kbd_scanset, kbd_typematic;
+    uint8_t kbd_last;      /* last byte sent, for resend */
+    uint32_t repeat_code;  /* key being repeated (set-2), 0 none */
     /* mouse */
     PS2Queue mq;
     uint8_t mouse_cmd;
-    bool mouse_stream, mouse_enabled, mouse_wrap, mouse_scaling21;
+    bool mouse_remote, mouse_enabled, mouse_wrap, mouse_scaling21;
     uint8_t mouse_rate, mouse_resolution, mouse_id, mouse_buttons;
     uint8_t rate_hist[3];  /* last sample rates, for the wheel unlock */
     int32_t mouse_dx, mouse_dy, mouse_dz;
