@@ -149,8 +149,14 @@ static void handle_key(const SDL_KeyboardEvent *ev)
 {
     SDL_Scancode sc = ev->keysym.scancode;
     bool down = ev->type == SDL_KEYDOWN;
-    SDL_Keymod mod = SDL_GetModState();
-    if (down && (mod & KMOD_CTRL) && (mod & KMOD_ALT)) {
+    /* Modifiers from our own record of held keys as well as SDL's: SDL's
+     * modifier state is reset by the focus changes a grab causes. */
+    SDL_Keymod mod = ev->keysym.mod;
+    bool ctrl = (mod & KMOD_CTRL) || sdl.held[SDL_SCANCODE_LCTRL] ||
+                sdl.held[SDL_SCANCODE_RCTRL];
+    bool alt = (mod & KMOD_ALT) || sdl.held[SDL_SCANCODE_LALT] ||
+               sdl.held[SDL_SCANCODE_RALT];
+    if (down && ctrl && alt) {
         if (sc == SDL_SCANCODE_G) {
             set_grab(!sdl.grabbed);
             return;
@@ -198,7 +204,7 @@ static void fe_poll(void *opaque)
         case SDL_MOUSEMOTION:
             if (sdl.grabbed)
                 console_mouse(ev.motion.xrel, ev.motion.yrel, 0,
-                              sdl_buttons(ev.motion.state));
+                              sdl.buttons = sdl_buttons(ev.motion.state));
             break;
         case SDL_MOUSEBUTTONDOWN:
         case SDL_MOUSEBUTTONUP:
@@ -208,7 +214,15 @@ static void fe_poll(void *opaque)
                     set_grab(true);
                 break;
             }
-            sdl.buttons = sdl_buttons(SDL_GetMouseState(NULL, NULL));
+            {
+                int bit = ev.button.button == SDL_BUTTON_LEFT ? 1
+                        : ev.button.button == SDL_BUTTON_RIGHT ? 2
+                        : ev.button.button == SDL_BUTTON_MIDDLE ? 4 : 0;
+                if (ev.type == SDL_MOUSEBUTTONDOWN)
+                    sdl.buttons |= bit;
+                else
+                    sdl.buttons &= ~bit;
+            }
             console_mouse(0, 0, 0, sdl.buttons);
             break;
         case SDL_MOUSEWHEEL:

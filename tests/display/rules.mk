@@ -2,15 +2,34 @@
 # when Xvfb and xdotool are installed), take screenshots through
 # -screendump-at and the monitor's screendump, and read them back with
 # tests/display/screentext (an independent PNG decoder that recognises text
-# with the font inside SeaVGABIOS).
+# with the font inside SeaVGABIOS). sdlprobe runs the SDL front end without
+# a machine; xgrab reads the real window pixels back from the X server.
+DISPLAY_TOOLS := tests/display/bin/screentext
+ifeq ($(CONFIG_SDL),yes)
+DISPLAY_X11_LIBS := $(shell pkg-config --libs x11 2>/dev/null)
+DISPLAY_TOOLS += tests/display/bin/sdlprobe
+ifneq ($(DISPLAY_X11_LIBS),)
+DISPLAY_TOOLS += tests/display/bin/xgrab
+endif
+endif
+
 tests/display/bin/screentext: $(SRCDIR)/tests/display/screentext.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lz
 
+tests/display/bin/sdlprobe: $(SRCDIR)/tests/display/sdlprobe.c libkestrel.a config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libkestrel.a $(LIBS)
+
+tests/display/bin/xgrab: $(SRCDIR)/tests/display/xgrab.c libkestrel.a config.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libkestrel.a \
+	    $(DISPLAY_X11_LIBS) $(LIBS)
+
 .PHONY: check-display
-check-display: kestrel tests/display/bin/screentext
-	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel \
-	    tests/display/bin/screentext images/out
+check-display: kestrel $(DISPLAY_TOOLS)
+	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
+	    images/out
 
 CHECK_SUITES += check-display
 CLEAN_EXTRA += tests/display/bin

@@ -1,5 +1,9 @@
 #!/bin/sh
-# Display suite: usage run.sh MAKE KESTREL SCREENTEXT GUEST_DIR
+# Display suite: usage run.sh MAKE KESTREL TOOLDIR GUEST_DIR
+#  0. Under Xvfb (when Xvfb and xdotool exist), without a machine: the SDL
+#     front end's window shows the VGA text screen pixel for pixel, keys
+#     typed with xdotool arrive as PS/2 set-2 codes, the mouse as PS/2
+#     motion/buttons/wheel, and Ctrl+Alt+G grabs and releases the mouse.
 #  1. SeaBIOS with no disk, headless: -screendump-at pictures must show the
 #     SeaBIOS banner and "No bootable device" in an 80x25 text mode.
 #  2. The default Linux guest with console=tty0, headless: the monitor's
@@ -8,7 +12,8 @@
 #     window; a command typed with xdotool must reach the guest's shell and
 #     its output must appear on the screen.
 # Prints "N passed, M failed" last.
-make_cmd=$1; kestrel=$2; screentext=$3; guest=$4
+make_cmd=$1; kestrel=$2; tools=$3; guest=$4
+screentext=$tools/screentext
 vgabios=/usr/share/seabios/vgabios-stdvga.bin
 tmp=$(mktemp -d /tmp/kestrel-display.XXXXXX)
 pids=
@@ -47,6 +52,88 @@ show() {
 if [ ! -r "$vgabios" ]; then
     echo "display: skipped: $vgabios is missing (apt-get install seabios)"
     finish
+fi
+
+have_x=no
+if command -v Xvfb > /dev/null 2>&1 && command -v xdotool > /dev/null 2>&1 &&
+   [ -x "$tools/sdlprobe" ]; then
+    have_x=yes
+fi
+
+start_xvfb() {
+    dnum=$(( ($$ % 400) + 100 ))
+    while [ -e "/tmp/.X$dnum-lock" ]; do dnum=$((dnum + 1)); done
+    Xvfb ":$dnum" -screen 0 1024x768x24 -nolisten tcp > "$tmp/xvfb.log" 2>&1 &
+    pids="$pids $!"
+    n=0
+    while [ ! -e "/tmp/.X11-unix/X$dnum" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
+    export DISPLAY=":$dnum"
+    xvfb_started=yes
+}
+
+# Reads the window's real pixels from the X server and checks its text.
+check_window() {
+    [ -x "$tools/xgrab" ] || return 0
+    "$tools/xgrab" "$1" "$tmp/window.png" || return 1
+    shift
+    check_text_screen "$tmp/window.png" "$@"
+}
+
+# ---- 0. the SDL front end alone ----
+if [ $have_x = yes ]; then
+    echo "sdl-probe (SDL front end under Xvfb, no machine):"
+    start_xvfb
+    "$tools/sdlprobe" 20 "$vgabios" > "$tmp/probe.out" 2>&1 &
+    ppid=$!; pids="$pids $ppid"
+    wid=$(timeout 15 xdotool search --sync --name Kestrel 2>/dev/null | head -n 1)
+    if [ -z "$wid" ]; then
+        bad "the SDL window did not appear"
+        cat "$tmp/probe.out"
+    else
+        sleep 0.5
+        if check_window "$wid" "Kestrel SDL probe" "Type here."; then
+            ok "the window shows the VGA text screen (read back from X)"
+        else
+            bad "the window does not show the VGA text screen"
+            [ -s "$tmp/window.png" ] && show "$tmp/window.png"
+        fi
+        xdotool windowfocus --sync "$wid" 2>/dev/null || xdotool windowfocus "$wid"
+        xdotool type --delay 40 'aB'
+        xdotool key Up KP_Enter
+        xdotool key ctrl+alt+g
+        sleep 0.3
+        title_grabbed=$(xdotool getwindowname "$wid")
+        xdotool click 1 click 3 click 5
+        sleep 0.3
+        xdotool key ctrl+alt+g
+        sleep 0.3
+        title_free=$(xdotool getwindowname "$wid")
+        sleep 0.3
+        kill $ppid 2>/dev/null; wait $ppid 2>/dev/null
+        keys=$(grep '^key' "$tmp/probe.out" | tr '\n' ' ')
+        # a: 1C; B: left shift 12 + 32; Up: E0 75; keypad Enter: E0 5A.
+        case "$keys" in
+        *"key 0x1c down key 0x1c up"*"key 0x12 down"*"key 0x32 down"*"key 0xe075 down key 0xe075 up key 0xe05a down key 0xe05a up"*)
+            ok "keys arrive as PS/2 set-2 make codes (a, shift+B, Up, keypad Enter)" ;;
+        *)  bad "unexpected key events: $keys" ;;
+        esac
+        if grep -q 'key 0x34' "$tmp/probe.out"; then
+            bad "the G of Ctrl+Alt+G leaked to the guest"
+        else
+            ok "Ctrl+Alt+G is kept from the guest"
+        fi
+        case "$title_grabbed|$title_free" in
+        *"Kestrel [running] - Press Ctrl+Alt+G"*"|Kestrel [running]")
+            ok "Ctrl+Alt+G grabs and releases the mouse (title: $title_grabbed)" ;;
+        *)  bad "grab titles: '$title_grabbed' then '$title_free'" ;;
+        esac
+        mice=$(grep '^mouse' "$tmp/probe.out" | tr '\n' ' ')
+        case "$mice" in
+        *"mouse 0 0 0 1 mouse 0 0 0 0 mouse 0 0 0 2 mouse 0 0 0 0 mouse 0 0 1 0"*)
+            ok "mouse buttons and wheel reach the PS/2 mouse" ;;
+        *)  bad "unexpected mouse events: $mice" ;;
+        esac
+    fi
 fi
 
 # Can this Kestrel run a machine yet? (The board lands after the CPU.)
@@ -151,8 +238,8 @@ fi
 stop_guest
 
 # ---- 3. SDL window under Xvfb, typing with xdotool ----
-if ! command -v Xvfb > /dev/null 2>&1 || ! command -v xdotool > /dev/null 2>&1; then
-    echo "sdl-xvfb: skipped: Xvfb or xdotool is not installed"
+if [ $have_x = no ]; then
+    echo "sdl-xvfb: skipped: Xvfb, xdotool or an SDL build is missing"
     finish
 fi
 if ! "$kestrel" -display help 2>/dev/null | grep -q sdl; then
@@ -160,13 +247,7 @@ if ! "$kestrel" -display help 2>/dev/null | grep -q sdl; then
     finish
 fi
 echo "sdl-xvfb (SDL window, xdotool typing):"
-dnum=$(( ($$ % 400) + 100 ))
-while [ -e "/tmp/.X$dnum-lock" ]; do dnum=$((dnum + 1)); done
-Xvfb ":$dnum" -screen 0 1024x768x24 -nolisten tcp > "$tmp/xvfb.log" 2>&1 &
-xpid=$!; pids="$pids $xpid"
-n=0
-while [ ! -e "/tmp/.X11-unix/X$dnum" ] && [ $n -lt 50 ]; do sleep 0.1; n=$((n + 1)); done
-export DISPLAY=":$dnum"
+[ "${xvfb_started:-no}" = yes ] || start_xvfb
 start_guest sdl -display sdl -append "console=ttyS0 console=tty0 guest_exit=shell"
 if ! wid=$(timeout 20 xdotool search --sync --name Kestrel 2>/dev/null | head -n 1) ||
    [ -z "$wid" ]; then
@@ -176,8 +257,9 @@ if ! wid=$(timeout 20 xdotool search --sync --name Kestrel 2>/dev/null | head -n
     finish
 fi
 ok "the SDL window exists (title: $(xdotool getwindowname "$wid"))"
-if wait_screen sdl 120 KESTREL-GUEST-READY; then
-    ok "the window's screen shows the guest's ready marker"
+if wait_screen sdl 120 KESTREL-GUEST-READY &&
+   check_window "$wid" KESTREL-GUEST-READY; then
+    ok "the window shows the guest's ready marker (read back from X)"
 else
     bad "the ready marker never appeared in the window's screen"
 fi

@@ -173,8 +173,12 @@ static char recognise(const uint32_t *px, int w, int x0, int y0, int cw,
     int best = ' ', best_d = 1 << 30;
     for (int ch = 0x20; ch < 0x7f; ch++) {
         int d = 0;
-        for (int y = 0; y < 16; y++)
+        for (int y = 0; y < 16; y++) {
+            /* A fully lit row is the text cursor (or an underline). */
+            if (bits[y] == 0xff && y >= 12)
+                continue;
             d += __builtin_popcount(bits[y] ^ font[ch * 16 + y]);
+        }
         if (d < best_d) {
             best_d = d;
             best = ch;
