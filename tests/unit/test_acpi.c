@@ -1,0 +1,243 @@
+/* ACPI tables: layout and checksums per the ACPI 3.0 spec, the DSDT's AML
+ * compared with the SeaBIOS package's own compiled DSDT where they encode
+ * the same object, and the SeaBIOS table-loader script executed the way
+ * its documented commands say. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <string.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <cmocka.h>
+#include "hw/acpi.h"
+
+static uint32_t ld32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint16_t ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
+
+#define BASE 0x07ff0000u
+
+static const uint8_t *table_at(const AcpiBlob *b, uint32_t pa)
+{
+    assert_true(pa >= BASE && pa - BASE + 36 <= b->len);
+    const uint8_t *t = b->data + (pa - BASE);
+    assert_true(pa - BASE + ld32(t + 4) <= b->len);
+    assert_int_equal(acpi_checksum(t, ld32(t + 4)), 0);
+    return t;
+}
+
+static void test_rsdp_rsdt(void **state)
+{
+    (void)state;
+    AcpiConfig c;
+    acpi_default_config(&c);
+    AcpiBlob b;
+    assert_int_equal(acpi_build_tables(&c, BASE, &b), 0);
+    assert_memory_equal(b.rsdp, "RSD PTR ", 8);
+    assert_int_equal(acpi_checksum(b.rsdp, 20), 0);
+    assert_int_equal(b.rsdp[15], 0);                     /* ACPI 1.0 RSDP */
+    const uint8_t *rsdt = table_at(&b, ld32(b.rsdp + 16));
+    assert_memory_equal(rsdt, "RSDT", 4);
+    assert_int_equal(ld32(rsdt + 4), 36 + 8);
+    assert_memory_equal(table_at(&b, ld32(rsdt + 36)), "FACP", 4);
+    assert_memory_equal(table_at(&b, ld32(rsdt + 40)), "APIC", 4);
+    /* The FACS has to be 64-byte aligned. */
+    assert_int_equal((BASE + b.facs_off) & 63, 0);
+    acpi_blob_free(&b);
+}
+
+static void test_fadt(void **state)
+{
+    (void)state;
+    AcpiConfig c;
+    acpi_default_config(&c);
+    AcpiBlob b;
+    assert_int_equal(acpi_build_tables(&c, BASE, &b), 0);
+    const uint8_t *f = table_at(&b, BASE + b.fadt_off);
+    assert_int_equal(ld32(f + 4), 244);
+    assert_int_equal(f[8], 3);
+    assert_memory_equal(b.data + (ld32(f + 36) - BASE), "FACS", 4);
+    assert_memory_equal(table_at(&b, ld32(f + 40)), "DSDT", 4);
+    assert_int_equal(ld16(f + 46), 9);                   /* SCI_INT */
+    assert_int_equal(ld32(f + 48), 0xb2);                /* SMI_CMD */
+    assert_int_equal(f[52], 0xf1);
+    assert_int_equal(f[53], 0xf0);
+    assert_int_equal(ld32(f + 56), 0x600);               /* PM1a_EVT */
+    assert_int_equal(ld32(f + 64), 0x604);               /* PM1a_CNT */
+    assert_int_equal(ld32(f + 76), 0x608);               /* PM_TMR */
+    assert_int_equal(f[88], 4);
+    assert_int_equal(f[89], 2);
+    assert_int_equal(f[91], 4);
+    assert_true(ld32(f + 112) & (1u << 10));             /* RESET_REG_SUP */
+    assert_int_equal(f[116], 1);                         /* system I/O */
+    assert_int_equal(ld32(f + 120), 0xcf9);
+    assert_int_equal(f[128], 6);
+    acpi_blob_free(&b);
+}
+
+static void test_madt(void **state)
+{
+    (void)state;
+    AcpiConfig c;
+    acpi_default_config(&c);
+    AcpiBlob b;
+    assert_int_equal(acpi_build_tables(&c, BASE, &b), 0);
+    const uint8_t *m = table_at(&b, BASE + b.madt_off);
+    uint32_t len = ld32(m + 4);
+    assert_int_equal(ld32(m + 36), 0xfee00000u);
+    assert_int_equal(ld32(m + 40) & 1, 1);               /* PCAT_COMPAT */
+    int lapics = 0, ioapics = 0, nmi = 0;
+    bool irq0_gsi2 = false, sci_level = false;
+    uint32_t off = 44;
+    while (off < len) {
+        const uint8_t *e = m + off;
+        assert_true(e[1] >= 2 && off + e[1] <= len);
+        switch (e[0]) {
+        case 0: lapics++; assert_int_equal(ld32(e + 4) & 1, 1); break;
+        case 1: ioapics++; assert_int_equal(ld32(e + 4), 0xfec00000u);
+                assert_int_equal(ld32(e + 8), 0); break;
+        case 2:
+            if (e[3] == 0 && ld32(e + 4) == 2)
+                irq0_gsi2 = true;
+            if (e[3] == 9 && ld32(e + 4) == 9 && ld16(e + 8) == 0x000d)
+                sci_level = true;
+            break;
+        case 4: nmi++; assert_int_equal(e[5], 1); break;
+        }
+        off += e[1];
+    }
+    assert_int_equal(off, len);
+    assert_int_equal(lapics, 1);
+    assert_int_equal(ioapics, 1);
+    assert_int_equal(nmi, 1);
+    assert_true(irq0_gsi2);
+    assert_true(sci_level);
+    acpi_blob_free(&b);
+}
+
+static const uint8_t *find(const uint8_t *h, size_t hl, const void *n, size_t nl)
+{
+    for (size_t i = 0; i + nl <= hl; i++)
+        if (memcmp(h + i, n, nl) == 0)
+            return h + i;
+    return NULL;
+}
+
+static void test_dsdt_aml(void **state)
+{
+    (void)state;
+    AcpiConfig c;
+    acpi_default_config(&c);
+    uint8_t d[512];
+    int n = acpi_build_dsdt(&c, d, sizeof d);
+    assert_true(n > 36);
+    assert_int_equal(ld32(d + 4), (uint32_t)n);
+    assert_int_equal(acpi_checksum(d, (size_t)n), 0);
+    /* NameOp \_S5_ PackageOp PkgLength(6) NumElements(4) Zero x4 */
+    static const uint8_t s5[] = { 0x08, '\\', '_', 'S', '5', '_', 0x12, 0x06,
+                                  0x04, 0, 0, 0, 0 };
+    assert_non_null(find(d, (size_t)n, s5, sizeof s5));
+    /* Name (_HID, EisaId ("PNP0A03")) as iasl compiles it: the same bytes
+     * must appear in the DSDT Debian's seabios package ships. */
+    static const uint8_t hid[] = { 0x08, '_', 'H', 'I', 'D', 0x0c, 0x41, 0xd0,
+                                   0x0a, 0x03 };
+    assert_non_null(find(d, (size_t)n, hid, sizeof hid));
+    FILE *f = fopen("/usr/share/seabios/acpi-dsdt.aml", "rb");
+    if (f) {
+        static uint8_t ref[65536];
+        size_t rl = fread(ref, 1, sizeof ref, f);
+        fclose(f);
+        assert_non_null(find(ref, rl, hid, sizeof hid));
+    }
+    /* Scope (\_SB) ... its PkgLength covers exactly the rest. */
+    const uint8_t *sc = find(d, (size_t)n, "\x10", 1);
+    assert_non_null(sc);
+    assert_int_equal(sc[1], (uint8_t)(d + n - (sc + 1)));
+    assert_int_equal(acpi_build_dsdt(&c, d, 40), -1);     /* too small */
+}
+
+/* The table-loader commands, applied as documented: ALLOCATE places a
+ * file, ADD_POINTER adds the source file's address to a field of the
+ * destination, ADD_CHECKSUM makes a range sum to zero. */
+static void test_table_loader(void **state)
+{
+    (void)state;
+    Bus bus;
+    bus_init(&bus, 16 << 20);
+    FWCfg *fw = fwcfg_init(&bus);
+    AcpiConfig c;
+    acpi_default_config(&c);
+    assert_int_equal(acpi_fwcfg_install(fw, &c), 0);
+    const FWCfgItem *script = fwcfg_find_file(fw, "etc/table-loader");
+    assert_non_null(script);
+    assert_int_equal(script->len % 128, 0);
+    struct { const char *name; uint8_t *copy; uint32_t len, addr; } files[2] = {
+        { "etc/acpi/rsdp", NULL, 0, 0 }, { "etc/acpi/tables", NULL, 0, 0 },
+    };
+    uint32_t next_high = 0x07000000, fseg = 0xf5000;
+    for (uint32_t i = 0; i < script->len; i += 128) {
+        const uint8_t *e = script->data + i;
+        uint32_t cmd = ld32(e);
+        if (cmd == 1) {
+            int k = strcmp((const char *)e + 4, "etc/acpi/rsdp") == 0 ? 0 : 1;
+            assert_string_equal((const char *)e + 4, files[k].name);
+            const FWCfgItem *it = fwcfg_find_file(fw, files[k].name);
+            assert_non_null(it);
+            uint32_t align = ld32(e + 60);
+            uint8_t zone = e[64];
+            assert_int_equal(zone, k == 0 ? 2 : 1);       /* FSEG / HIGH */
+            files[k].copy = malloc(it->len);
+            memcpy(files[k].copy, it->data, it->len);
+            files[k].len = it->len;
+            uint32_t *cur = zone == 2 ? &fseg : &next_high;
+            *cur = (*cur + align - 1) & ~(align - 1);
+            files[k].addr = *cur;
+            *cur += it->len;
+        } else if (cmd == 2) {
+            int d = strcmp((const char *)e + 4, "etc/acpi/rsdp") == 0 ? 0 : 1;
+            int s = strcmp((const char *)e + 60, "etc/acpi/rsdp") == 0 ? 0 : 1;
+            uint32_t off = ld32(e + 116);
+            uint8_t size = e[120];
+            assert_int_equal(size, 4);
+            assert_true(files[d].copy && off + 4 <= files[d].len);
+            uint32_t v = ld32(files[d].copy + off) + files[s].addr;
+            memcpy(files[d].copy + off, &v, 4);
+        } else if (cmd == 3) {
+            int k = strcmp((const char *)e + 4, "etc/acpi/rsdp") == 0 ? 0 : 1;
+            uint32_t off = ld32(e + 60), start = ld32(e + 64), len = ld32(e + 68);
+            assert_true(start + len <= files[k].len && off < files[k].len);
+            files[k].copy[off] = (uint8_t)(files[k].copy[off] -
+                                 acpi_checksum(files[k].copy + start, len));
+        } else {
+            fail_msg("unexpected loader command %u", cmd);
+        }
+    }
+    /* Follow the patched pointers as an OS would. */
+    uint8_t *rsdp = files[0].copy, *tab = files[1].copy;
+    uint32_t tbase = files[1].addr;
+    assert_int_equal(acpi_checksum(rsdp, 20), 0);
+    uint8_t *rsdt = tab + (ld32(rsdp + 16) - tbase);
+    assert_memory_equal(rsdt, "RSDT", 4);
+    assert_int_equal(acpi_checksum(rsdt, ld32(rsdt + 4)), 0);
+    uint8_t *fadt = tab + (ld32(rsdt + 36) - tbase);
+    assert_memory_equal(fadt, "FACP", 4);
+    assert_int_equal(acpi_checksum(fadt, ld32(fadt + 4)), 0);
+    assert_memory_equal(tab + (ld32(fadt + 40) - tbase), "DSDT", 4);
+    assert_memory_equal(tab + (ld32(fadt + 36) - tbase), "FACS", 4);
+    assert_memory_equal(tab + (ld32(rsdt + 40) - tbase), "APIC", 4);
+    free(files[0].copy);
+    free(files[1].copy);
+    fwcfg_free(fw);
+    bus_free(&bus);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_rsdp_rsdt),
+        cmocka_unit_test(test_fadt),
+        cmocka_unit_test(test_madt),
+        cmocka_unit_test(test_dsdt_aml),
+        cmocka_unit_test(test_table_loader),
+    };
+    return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
+}
