@@ -81,6 +81,16 @@ static const struct decode_fixup {
     { 0x82, -1, 0x80 },
 };
 
+/* One-byte opcodes whose operation capstone 4.0.2 names without regard
+ * to the operand size (it reports CWDE/CDQ for 98/99 in 16-bit code). */
+static const struct opsize_fixup {
+    uint8_t opcode;
+    uint16_t op16, op32;
+} opsize_fixups[] = {
+    { 0x98, OP_CBW, OP_CWDE },
+    { 0x99, OP_CWD, OP_CDQ },
+};
+
 /* Operations whose capstone decoding needs no operands of ours or whose
  * operands the engine takes from fixed registers (strings). */
 static uint8_t op_iflags(int op)
@@ -286,6 +296,10 @@ int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out)
         op = OP_INVALID;
     if (op == OP_NOP && (out->prefixes & PFX_REP) && x->opcode[0] == 0x90)
         op = OP_PAUSE;
+    for (unsigned i = 0; i < sizeof opsize_fixups / sizeof *opsize_fixups; i++)
+        if (x->opcode[0] == opsize_fixups[i].opcode && op != OP_INVALID)
+            op = out->opsize == 2 ? opsize_fixups[i].op16
+                                  : opsize_fixups[i].op32;
     out->op = (uint16_t)op;
     if (op == OP_INVALID)
         return fail(out, n);
