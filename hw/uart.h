@@ -14,13 +14,14 @@ typedef struct UART UART;
 #define UART_FIFO_SIZE 16
 
 typedef struct UARTState {
-    uint8_t rbr, thr, ier, iir, fcr, lcr, mcr, lsr, msr, scr;
+    uint8_t ier, fcr, lcr, mcr, lsr, msr, scr;
     uint16_t divisor;
-    uint8_t rx[UART_FIFO_SIZE], tx[UART_FIFO_SIZE];
-    int rx_r, rx_n, tx_r, tx_n;
+    uint8_t rx[UART_FIFO_SIZE];
+    int rx_r, rx_n;
+    bool fifo_enabled;
+    uint8_t rx_trigger;       /* 1, 4, 8 or 14 bytes */
     bool thre_pending;        /* THRE interrupt source armed */
     bool timeout_pending;     /* character timeout (IIR 0xC) */
-    uint8_t last_msr_in;      /* modem inputs before delta bits */
 } UARTState;
 
 /* chr may be NULL (output dropped, no input). */
