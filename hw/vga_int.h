@@ -40,11 +40,12 @@ typedef struct VGAGeom {
     int bpp;
     uint32_t start, line;
     int cols, rows, cw, ch, dup;  /* text: cells, cell size, x doubling */
-    int shift;                    /* graphics: x doubling */
+    int cga_rows;                 /* CGA addressing: scanlines per row */
+    uint32_t cga_bank;            /* ... and the VRAM offset of bank 1 */
 } VGAGeom;
 
 enum { VGA_KIND_NONE, VGA_KIND_TEXT, VGA_KIND_PLANAR, VGA_KIND_256,
-       VGA_KIND_VBE, VGA_KIND_BLANK };
+       VGA_KIND_CGA2, VGA_KIND_VBE, VGA_KIND_BLANK };
 
 #define VGA_PAGE_SHIFT 12
 

@@ -66,11 +66,23 @@ static void compute_geom(const VGAState *s, VGAGeom *g)
         g->height = g->rows * g->ch;
         return;
     }
-    int scan = ((r->cr[9] & 0x1f) + 1) * ((r->cr[9] & 0x80) ? 2 : 1);
-    g->height = vde / scan;
+    int msl = (r->cr[9] & 0x1f) + 1, ds = (r->cr[9] & 0x80) ? 2 : 1;
+    g->height = vde / (msl * ds);
+    if (!(r->cr[0x17] & 1) && msl > 1) {
+        /* CGA compatibility (CR17 bit 0 clear): the row scan counter's bit
+         * 0 replaces address bit 13, so odd scanlines come from the bank
+         * 8 KiB up (in CPU bytes; half that in plane addresses when the
+         * CPU writes odd/even). Every scanline shows its own pixels. */
+        g->height = vde / ds;
+        g->cga_rows = msl;
+        g->cga_bank = (r->cr[0x17] & 0x40) ? 0x2000 * 4 : 0x1000 * 4;
+    }
     if (r->gr[5] & 0x40) {
         g->kind = VGA_KIND_256;
         g->width = hde * 4;
+    } else if (r->gr[5] & 0x20) {
+        g->kind = VGA_KIND_CGA2;      /* 4-colour packed pixels (modes 4/5) */
+        g->width = hde * 8;
     } else {
         g->kind = VGA_KIND_PLANAR;
         g->width = hde * 8;
@@ -232,10 +244,14 @@ static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
                   !(s->r.vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED);
     uint32_t bytes = g->kind == VGA_KIND_VBE ? (uint32_t)g->width * ((g->bpp + 7) / 8)
                    : g->kind == VGA_KIND_256 ? (uint32_t)g->width
+                   : g->kind == VGA_KIND_CGA2 ? (uint32_t)(g->width + 3) / 4 * 2
                    : (uint32_t)(g->width + 7) / 8 * 4;
     int y0 = -1;
     for (int y = 0; y < g->height; y++) {
-        uint64_t off = g->start + (uint64_t)y * g->line;
+        uint64_t off = g->cga_rows
+            ? g->start + (uint64_t)(y / g->cga_rows) * g->line +
+              ((y % g->cga_rows) & 1) * g->cga_bank
+            : g->start + (uint64_t)y * g->line;
         if (legacy)
             off &= LEGACY_VRAM_MASK;
         bool in_range = off + bytes <= s->vram_size;
@@ -256,6 +272,14 @@ static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
         } else if (g->kind == VGA_KIND_256) {
             for (int x = 0; x < g->width; x++)
                 px[x] = s->pal_rgb[s->vram[off + x] & s->r.pel_mask];
+        } else if (g->kind == VGA_KIND_CGA2) {
+            /* Odd/even layout: CPU byte b lives at 4 * (b / 2) + b % 2. */
+            uint64_t b0 = off / 2;
+            for (int x = 0; x < g->width; x++) {
+                uint64_t b = b0 + (uint64_t)(x >> 2);
+                uint8_t v = s->vram[(((b >> 1) << 2) | (b & 1)) & LEGACY_VRAM_MASK];
+                px[x] = pal16[(v >> (6 - 2 * (x & 3))) & 3];
+            }
         } else {
             for (int x = 0; x < g->width; x++) {
                 const uint8_t *p = &s->vram[off + (uint32_t)(x >> 3) * 4];

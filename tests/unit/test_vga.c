@@ -60,6 +60,25 @@ static const ModeRegs mode13 = {
       0x0c, 0x0d, 0x0e, 0x0f, 0x41, 0x00, 0x0f, 0x00, 0x00 },
 };
 
+static const ModeRegs mode04 = {
+    0x63, { 0x03, 0x09, 0x03, 0x00, 0x02 },
+    { 0x2d, 0x27, 0x28, 0x90, 0x2b, 0x80, 0xbf, 0x1f, 0x00, 0xc1, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x14, 0x00, 0x96, 0xb9, 0xa2,
+      0xff },
+    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x0f, 0x00, 0xff },
+    { 0x00, 0x13, 0x15, 0x17, 0x02, 0x04, 0x06, 0x07, 0x10, 0x11, 0x12, 0x13,
+      0x14, 0x15, 0x16, 0x17, 0x01, 0x00, 0x03, 0x00, 0x00 },
+};
+static const ModeRegs mode06 = {
+    0x63, { 0x03, 0x01, 0x01, 0x00, 0x06 },
+    { 0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0xc1, 0x00, 0x00,
+      0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x00, 0x96, 0xb9, 0xc2,
+      0xff },
+    { 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x00, 0xff },
+    { 0x00, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17,
+      0x17, 0x17, 0x17, 0x17, 0x01, 0x00, 0x01, 0x00, 0x00 },
+};
+
 /* What a BIOS mode set does: program every register, then enable the
  * display by setting the palette address source bit. */
 static void set_mode(const ModeRegs *m)
@@ -415,6 +434,33 @@ static void test_mode13_and_dirty_lines(void **state)
     console_register_frontend(NULL, NULL);
 }
 
+/* CGA modes: odd scanlines come from the bank at +8 KiB. */
+static void test_cga_modes(void **state)
+{
+    set_mode(&mode04);
+    set_dac(0x15, 0x3f, 0x00, 0x3f);       /* colour 2 -> AR2 = 0x15 */
+    memb(0xB8000 + 0x2000 + 80 + 1, 0x20); /* pixel (5, 3) = 2 */
+    vga_update_display(s, true);
+    assert_int_equal(console_surface()->width, 320);
+    assert_int_equal(console_surface()->height, 200);
+    assert_int_equal(pixel(5, 3), 0xff00ff);
+    assert_int_equal(pixel(5, 2), 0);
+    assert_int_equal(pixel(4, 3), 0);
+    assert_int_equal(rdb(0xB8000 + 0x2000 + 81), 0x20);
+
+    set_mode(&mode06);
+    set_dac(0x17, 0x3f, 0x3f, 0x3f);
+    memb(0xB8000 + 0x2000 + 1, 0x40);      /* pixel (9, 1) */
+    memb(0xB8000 + 80, 0x80);              /* pixel (0, 2) */
+    vga_update_display(s, true);
+    assert_int_equal(console_surface()->width, 640);
+    assert_int_equal(console_surface()->height, 200);
+    assert_int_equal(pixel(9, 1), 0xffffff);
+    assert_int_equal(pixel(0, 2), 0xffffff);
+    assert_int_equal(pixel(9, 0), 0);
+    assert_int_equal(pixel(8, 1), 0);
+}
+
 static void test_vbe(void **state)
 {
     vbe_write(VBE_DISPI_INDEX_ID, 0xB0C5);
@@ -559,6 +605,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_render, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode13_and_dirty_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cga_modes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_vbe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_cannot_escape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_mode_rom_font, setup, teardown),
