@@ -330,6 +330,14 @@ int load_linux_mem(Bus *b, CPUState *cpu, const uint8_t *kimg, size_t klen,
     memcpy(zp + 0x1f1, kimg + 0x1f1, hdr_end - 0x1f1);
     zp[0x210] = 0xff;                             /* type_of_loader: other */
     st16(zp + 0x1fa, 0xffff);                     /* vid_mode: normal */
+    /* screen_info: the 80x25 colour VGA text mode the board sets up
+     * without a BIOS (vga_set_text_mode), so vgacon drives tty0. */
+    zp[0x06] = 3;                                 /* orig_video_mode */
+    zp[0x07] = 80;                                /* orig_video_cols */
+    st16(zp + 0x0a, 0x0003);                      /* ega_bx: VGA, 256K */
+    zp[0x0e] = 25;                                /* orig_video_lines */
+    zp[0x0f] = 1;                                 /* orig_video_isVGA */
+    st16(zp + 0x10, 16);                          /* orig_video_points */
     st32(zp + 0x228, CMDLINE_ADDR);               /* cmd_line_ptr */
     st32(zp + 0x218, initrd_addr);                /* ramdisk_image */
     st32(zp + 0x21c, initrd_addr ? (uint32_t)ilen : 0);
