@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cpu/cpu.h"
+#include "cpu/translate.h"
 
 /* CPUID leaf 1 EAX; also EDX after RESET (cpu/cpuid.c uses the same). */
 extern const uint32_t cpu_signature;
@@ -20,6 +21,7 @@ CPUState *cpu_new(Bus *bus)
 
 void cpu_free(CPUState *c)
 {
+    tcg_cpu_free(c);
     free(c);
 }
 
@@ -163,9 +165,12 @@ int cpu_exec(CPUState *c, int64_t budget)
         if (c->icount >= end)
             return EXEC_BUDGET;
 
-        /* A translated-block engine (ACCEL_TCG) hooks in here: run a block
-         * for CS:EIP, add its instruction count to icount, and fall back to
-         * interp_step for what it cannot translate. */
+        /* Translated blocks (ACCEL_TCG): run them for CS:EIP; they count
+         * their own instructions. What tcg cannot run (TF, the interrupt
+         * shadow, untranslatable code) takes the interp_step below. */
+        if (c->accel == ACCEL_TCG && !c->inhibit_irq && !c->singlestep &&
+            tcg_cpu_exec(c, end))
+            continue;
 
         /* interp_step retires the instruction: commits EIP, counts it in
          * icount and ends a STI/MOV SS interrupt shadow it started from. */

@@ -93,7 +93,8 @@ static uint8_t *tlb_host(const TcgEnvLayout *L, const uint8_t *env,
                          uint32_t lin, int size, bool write)
 {
     uint32_t last = lin + (uint32_t)(1 << (size & IRM_SIZE)) - 1;
-    uint32_t page = last & ~((1u << L->page_bits) - 1);
+    uint32_t page = (last & ~((1u << L->page_bits) - 1)) |
+                    (size & IRM_USER ? L->user_tag : 0);
     uint32_t idx = (lin >> L->page_bits) & L->tlb_mask;
     const uint8_t *ent = env + L->tlb + (int32_t)idx * L->tlb_entry_size;
     uint32_t tag;
@@ -176,7 +177,7 @@ next_block:;
                 env_st(env, L->pc, op->imm, IRM_32);
                 r = L->ld_slow(env, a, 1u << (op->cond & IRM_SIZE));
             }
-            if (op->cond & IRM_SIGN)
+            if ((op->cond & IRM_SIGN) && (op->cond & IRM_SIZE) != IRM_32)
                 r = (op->cond & IRM_SIZE) == IRM_8 ? (uint32_t)(int32_t)(int8_t)r :
                     (uint32_t)(int32_t)(int16_t)r;
             WR(op->t[0], r);

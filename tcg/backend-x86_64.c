@@ -283,6 +283,8 @@ static void emit_tlb(Emit *e, const IROp *op, bool write)
     load_temp(e, RSI, op->t[1]);
     op_mem(e, 0x8d, 0, RDX, RSI, -1, size - 1, false);   /* lea edx,[rsi+n-1] */
     alu_ri(e, 4, 0, RDX, ~((1u << L->page_bits) - 1));   /* and edx, mask */
+    if (op->cond & IRM_USER)
+        alu_ri(e, 1, 0, RDX, L->user_tag);                /* or edx, user */
     op_rr(e, 0x89, 0, RSI, RDI);                          /* mov edi, esi */
     rex(e, 0, 0, 0, RDI, false);
     b1(e, 0xc1); b1(e, 0xef); b1(e, (unsigned)L->page_bits);   /* shr edi */
@@ -348,7 +350,7 @@ static void emit_slow_paths(Emit *e)
         if (op->opc == IR_QLD) {
             mov_ri(e, RDX, (uint32_t)size);
             call_abs(e, (const void *)L->ld_slow);
-            if (op->cond & IRM_SIGN)
+            if ((op->cond & IRM_SIGN) && size < 4)
                 op_rr(e, size == 1 ? 0x0fbe : 0x0fbf, 0, RAX, RAX);
         } else {
             load_temp(e, RDX, op->t[2]);

@@ -64,7 +64,8 @@ typedef enum IRCond {
 } IRCond;
 
 /* Memory access sizes for LDENV/STENV/QLD/QST. */
-enum { IRM_8 = 0, IRM_16 = 1, IRM_32 = 2, IRM_SIZE = 3, IRM_SIGN = 4 };
+enum { IRM_8 = 0, IRM_16 = 1, IRM_32 = 2, IRM_SIZE = 3, IRM_SIGN = 4,
+       IRM_USER = 8 /* QLD/QST: a user-privilege access (TLB tag bit) */ };
 
 #define IRF_BIMM 0x01    /* the second operand is op->imm */
 #define IRF_PURE_CALL 0x02 /* a call that neither reads nor writes globals

@@ -27,6 +27,7 @@ typedef struct TcgEnvLayout {
     int32_t tag_read, tag_write; /* uint32_t, within an entry */
     int32_t addend;              /* uintptr_t: host = linear + addend */
     int page_bits;               /* 12 */
+    uint32_t user_tag;           /* or-ed into the compared tag for IRM_USER */
     /* Slow paths: may raise a guest exception (longjmp out of the block). */
     uint32_t (*ld_slow)(void *env, uint32_t lin, uint32_t size);
     void (*st_slow)(void *env, uint32_t lin, uint32_t val, uint32_t size);

@@ -1,0 +1,1289 @@
+/* x86 -> IR: the translator's guest front end, and the glue that runs
+ * translated blocks from the run loop (-accel tcg).
+ *
+ * A block is translated from the decoded instructions (cpu/decode.h, the
+ * same struct insn the interpreter executes) until a control transfer, a
+ * page boundary, 64 instructions, or an instruction that may change the
+ * CPU mode. Common integer instructions become IR inline; everything else
+ * runs through the interpreter for that one instruction (h_interp), with
+ * EIP and the flags state in CPUState exactly as the interpreter expects.
+ *
+ * Guest registers, EIP and the lazy-flag words are IR globals: they live
+ * in CPUState, so at any helper call or fault the state is already there.
+ * Every instruction does its loads and checks first and its stores before
+ * its register and flag writes, so a fault leaves the instruction undone.
+ *
+ * The block key's flags hold everything the code depends on besides the
+ * bytes: code/stack size, CPL, PE/VM86, IF (which interrupts end a chain)
+ * and, per data segment, "no checks needed" (base 0 or not, 4 GiB
+ * expand-up writable, present) so that flat accesses skip segmentation.
+ * Anything else goes through cpu_check_seg at run time.
+ */
+#include <string.h>
+#include <stdlib.h>
+#include <time.h>
+#include <capstone.h>
+#include "cpu/cpu.h"
+#include "cpu/decode.h"
+#include "cpu/flags.h"
+#include "cpu/translate.h"
+#include "tcg/tcg.h"
+#include "debug/trace.h"
+
+#define TBF_CODE32    0x01u
+#define TBF_SS32      0x02u
+#define TBF_PE        0x04u
+#define TBF_VM86      0x08u
+#define TBF_IF        0x10u
+#define TBF_CPL_SHIFT 5
+#define TBF_NOCHK(s)  (0x100u << (s))     /* bits 8..13 */
+#define TBF_BASE0(s)  (0x4000u << (s))    /* bits 14..19 */
+#define TBF_NONE      0xffffffffu         /* state the translator avoids */
+
+#define MAX_INSNS 64
+#define CODE_BUFFER_SIZE (32u << 20)
+
+typedef struct TcgCpu {
+    TcgCtx s;
+    int g_reg[8], g_eip, g_ccop, g_ccdst, g_ccsrc, g_ccsrc2, g_eflags;
+    uint64_t last_exit, last_gen;
+    csh cs16, cs32, cs64;
+    bool cs_open;
+} TcgCpu;
+
+/* ---- helpers called from generated code ---- */
+
+static uint32_t h_interp(void *env, uint32_t a, uint32_t b, uint32_t x,
+                         uint32_t d)
+{
+    CPUState *c = env;
+    interp_step(c);
+    /* The block's entry already counted this instruction. */
+    c->icount--;
+    return 0;
+}
+
+static uint32_t h_check_seg(void *env, uint32_t seg, uint32_t off,
+                            uint32_t lenacc, uint32_t d)
+{
+    return cpu_check_seg(env, (int)seg, off, lenacc & 0xff, (int)(lenacc >> 8));
+}
+
+static uint32_t h_cf(void *env, uint32_t a, uint32_t b, uint32_t x, uint32_t d)
+{
+    return cc_compute_cf(env) ? 1 : 0;
+}
+
+static uint32_t h_cond(void *env, uint32_t cond, uint32_t b, uint32_t x,
+                       uint32_t d)
+{
+    return cc_test(env, (int)cond);
+}
+
+static uint32_t h_raise(void *env, uint32_t vec, uint32_t err, uint32_t x,
+                        uint32_t d)
+{
+    cpu_raise(env, (int)vec, err);
+}
+
+static uint32_t h_ld_slow(void *env, uint32_t lin, uint32_t size)
+{
+    return cpu_ld_lin(env, lin, (int)size);
+}
+
+static void h_st_slow(void *env, uint32_t lin, uint32_t val, uint32_t size)
+{
+    cpu_st_lin(env, lin, val, (int)size);
+}
+
+/* ---- block flags ---- */
+
+static uint32_t tb_flags(const CPUState *c)
+{
+    if (c->eflags & EF_TF)
+        return TBF_NONE;
+    /* Alignment checks are rare enough to leave to the interpreter. */
+    if (c->cpl == 3 && (c->cr0 & CR0_AM) && (c->eflags & EF_AC))
+        return TBF_NONE;
+    bool pe = cpu_pe(c);
+    uint32_t f = (uint32_t)c->cpl << TBF_CPL_SHIFT;
+    if (cpu_code32(c)) f |= TBF_CODE32;
+    if (cpu_stack32(c)) f |= TBF_SS32;
+    if (pe) f |= TBF_PE;
+    if (cpu_vm86(c)) f |= TBF_VM86;
+    if (c->eflags & EF_IF) f |= TBF_IF;
+    for (int s = R_ES; s <= R_GS; s++) {
+        const SegCache *sc = &c->seg[s];
+        if (sc->limit != 0xffffffffu)
+            continue;
+        if (s == R_CS) {
+            f |= TBF_NOCHK(s);
+        } else {
+            uint32_t ty = SEGF_TYPE(sc->flags);
+            bool ok = !pe || ((sc->flags & SEGF_P) && (sc->flags & SEGF_S) &&
+                              (ty & 0xe) == 2);   /* data, writable, up */
+            if (ok && !cpu_vm86(c))
+                f |= TBF_NOCHK(s);
+        }
+        if (sc->base == 0)
+            f |= TBF_BASE0(s);
+    }
+    return f;
+}
+
+/* interrupt_request bits that make a block leave before it runs. */
+static uint32_t entry_mask(uint32_t flags)
+{
+    return CPU_INT_EXIT | CPU_INT_RESET | CPU_INT_NMI | CPU_INT_SMI |
+           CPU_INT_INIT | ((flags & TBF_IF) ? CPU_INT_HARD : 0);
+}
+
+static bool tracing_blocks(const CPUState *c)
+{
+    return (c->trace_flags & (TRACE_EXEC | TRACE_CPU)) != 0;
+}
+
+/* The translated code for the state now, through the jump cache only
+ * (indirect jumps from generated code, and the run loop's fast path). */
+static TB *jc_find(CPUState *c, TcgCpu *t, uint32_t flags)
+{
+    uint32_t pc = c->eip;
+    TB *tb = t->s.tbs.jc[tb_jc_hash(pc)];
+    if (!tb || tb->invalid || tb->pc != pc ||
+        tb->cs_base != c->seg[R_CS].base || tb->flags != flags)
+        return NULL;
+    uint32_t lin = c->seg[R_CS].base + pc;
+    const TLBEntry *e = &c->tlb[(lin >> 12) & (TLB_SIZE - 1)];
+    uint32_t key = (lin & 0xfffff000u) | (c->cpl == 3 ? TLB_USER : 0);
+    if (e->tag_code != key ||
+        (e->paddr & ~0xfffull) + (lin & 0xfff) != tb->phys_pc)
+        return NULL;
+    return tb;
+}
+
+static const void *h_lookup(void *env)
+{
+    CPUState *c = env;
+    TcgCpu *t = c->tcg;
+    if (tracing_blocks(c))
+        return NULL;
+    uint32_t flags = tb_flags(c);
+    if (flags == TBF_NONE)
+        return NULL;
+    TB *tb = jc_find(c, t, flags);
+    if (!tb)
+        return NULL;
+    t->s.stats.jc_hits++;
+    return tb->code;
+}
+
+/* ---- translation state ---- */
+
+enum { K_ADD, K_SUB, K_LOGIC, K_INC, K_DEC };
+
+typedef struct DC {
+    TcgCpu *t;
+    CPUState *c;
+    IRFunc *f;
+    uint32_t flags, cs_base, block_pc, pc, next_pc;
+    const Insn *in;
+    bool eip_synced;     /* g_eip == pc already for this instruction */
+    bool stores;         /* this instruction stored to guest memory */
+    bool user;
+    /* What the lazy-flag globals hold, when this block set them. */
+    struct { int op; int dst, src; bool src2_zero; } cc;
+} DC;
+
+typedef struct Cond { int irc; int a; uint32_t imm; int b; } Cond;
+
+static uint32_t mask_of(int size)
+{
+    return size >= 4 ? 0xffffffffu : (1u << (8 * size)) - 1;
+}
+
+static int tmp(DC *s) { return ir_temp(s->f); }
+
+static int movi(DC *s, uint32_t v)
+{
+    int t = tmp(s);
+    ir_movi(s->f, t, v);
+    return t;
+}
+
+static void sync_eip(DC *s)
+{
+    if (!s->eip_synced) {
+        ir_movi(s->f, s->t->g_eip, s->pc);
+        s->eip_synced = true;
+    }
+}
+
+static int ext(DC *s, int v, int size, bool sign)
+{
+    if (size >= 4)
+        return v;
+    int t = tmp(s);
+    ir_op1(s->f, size == 1 ? (sign ? IR_EXT8S : IR_EXT8U)
+                           : (sign ? IR_EXT16S : IR_EXT16U), t, v);
+    return t;
+}
+
+/* A copy in a local, so later writes to the global do not change it. */
+static int local(DC *s, int v)
+{
+    if (v >= s->f->nglobals)
+        return v;
+    int t = tmp(s);
+    ir_mov(s->f, t, v);
+    return t;
+}
+
+static int reg_rd(DC *s, int r, int size)
+{
+    const int *g = s->t->g_reg;
+    if (size == 4)
+        return g[r];
+    if (size == 2 || r < 4)
+        return ext(s, g[r], size, false);
+    int t = tmp(s);
+    ir_op2i(s->f, IR_SHR, t, g[r - 4], 8);
+    ir_op1(s->f, IR_EXT8U, t, t);
+    return t;
+}
+
+static void reg_wr(DC *s, int r, int size, int v)
+{
+    const int *g = s->t->g_reg;
+    IRFunc *f = s->f;
+    if (size == 4) {
+        ir_mov(f, g[r], v);
+        return;
+    }
+    int hi = size == 1 && r >= 4;
+    int gr = g[hi ? r - 4 : r];
+    int keep = tmp(s), u = tmp(s);
+    ir_op2i(f, IR_AND, keep, gr, size == 2 ? 0xffff0000u : hi ? 0xffff00ffu
+                                                             : 0xffffff00u);
+    ir_op1(f, size == 2 ? IR_EXT16U : IR_EXT8U, u, v);
+    if (hi)
+        ir_op2i(f, IR_SHL, u, u, 8);
+    ir_op2(f, IR_OR, gr, keep, u);
+}
+
+static int gen_ea(DC *s, const InsnOperand *o)
+{
+    IRFunc *f = s->f;
+    const int *g = s->t->g_reg;
+    int t = tmp(s);
+    if (o->base != INSN_NOREG) {
+        if (o->disp)
+            ir_op2i(f, IR_ADD, t, g[o->base], (uint32_t)o->disp);
+        else
+            ir_mov(f, t, g[o->base]);
+    } else {
+        ir_movi(f, t, (uint32_t)o->disp);
+    }
+    if (o->index != INSN_NOREG) {
+        int sh = o->scale == 8 ? 3 : o->scale == 4 ? 2 : o->scale == 2 ? 1 : 0;
+        if (sh) {
+            int u = tmp(s);
+            ir_op2i(f, IR_SHL, u, g[o->index], (uint32_t)sh);
+            ir_op2(f, IR_ADD, t, t, u);
+        } else {
+            ir_op2(f, IR_ADD, t, t, g[o->index]);
+        }
+    }
+    if (s->in->addrsize == 2)
+        ir_op1(f, IR_EXT16U, t, t);
+    return t;
+}
+
+/* Linear address of seg:ea for an access of size bytes. */
+static int gen_seg(DC *s, int seg, int ea, int size, int acc)
+{
+    if (seg >= R_ES && seg <= R_GS && seg != R_CS &&
+        (s->flags & TBF_NOCHK(seg))) {
+        if (s->flags & TBF_BASE0(seg))
+            return ea;
+        int b = tmp(s);
+        ir_ldenv(s->f, b, (int32_t)offsetof(CPUState, seg[seg].base), IRM_32);
+        ir_op2(s->f, IR_ADD, b, b, ea);
+        return b;
+    }
+    sync_eip(s);
+    int lin = tmp(s);
+    ir_call(s->f, h_check_seg, lin, movi(s, (uint32_t)seg), ea,
+            movi(s, (uint32_t)size | (uint32_t)acc << 8), IR_NOTEMP);
+    return lin;
+}
+
+static int mem_flags(DC *s, int size, bool sign)
+{
+    return (size == 1 ? IRM_8 : size == 2 ? IRM_16 : IRM_32) |
+           (sign ? IRM_SIGN : 0) | (s->user ? IRM_USER : 0);
+}
+
+static int ld(DC *s, int lin, int size)
+{
+    int v = tmp(s);
+    ir_qld(s->f, v, lin, mem_flags(s, size, false), s->pc);
+    return v;
+}
+
+static void st(DC *s, int lin, int v, int size)
+{
+    ir_qst(s->f, v, lin, mem_flags(s, size, false), s->pc);
+    s->stores = true;
+}
+
+/* Operand access: a memory operand's linear address is computed once
+ * (*lin) so read-modify-write instructions check it once. */
+static int opnd_rd(DC *s, int i, int *lin, int acc)
+{
+    const InsnOperand *o = &s->in->ops[i];
+    switch (o->kind) {
+    case OPK_REG:
+        return reg_rd(s, o->reg, o->size);
+    case OPK_MEM:
+        *lin = gen_seg(s, o->seg, gen_ea(s, o), o->size, acc);
+        return ld(s, *lin, o->size);
+    default:
+        return movi(s, o->imm & mask_of(o->size));
+    }
+}
+
+static void opnd_wr(DC *s, int i, int lin, int v)
+{
+    const InsnOperand *o = &s->in->ops[i];
+    if (o->kind == OPK_REG)
+        reg_wr(s, o->reg, o->size, v);
+    else
+        st(s, lin, v, o->size);
+}
+
+static void set_cc(DC *s, int kind, int size, int dst, int src, int src2)
+{
+    IRFunc *f = s->f;
+    TcgCpu *t = s->t;
+    int op = CC_OP_ADDB + kind * 3 + (size == 1 ? 0 : size == 2 ? 1 : 2);
+    ir_movi(f, t->g_ccop, (uint32_t)op);
+    ir_mov(f, t->g_ccdst, dst);
+    if (src >= 0)
+        ir_mov(f, t->g_ccsrc, src);
+    else
+        ir_movi(f, t->g_ccsrc, 0);
+    if (src2 >= 0)
+        ir_mov(f, t->g_ccsrc2, src2);
+    else
+        ir_movi(f, t->g_ccsrc2, 0);
+    s->cc.op = op;
+    s->cc.dst = dst;
+    s->cc.src = src;
+    s->cc.src2_zero = src2 < 0;
+}
+
+static void cc_unknown(DC *s) { s->cc.op = -1; }
+
+static int cc_kind(int op) { return (op - 1) / 3; }
+static int cc_size(int op) { return 1 << ((op - 1) % 3); }
+
+/* CF (0 or 1) of the flags state now. */
+static int gen_cf(DC *s)
+{
+    IRFunc *f = s->f;
+    int op = s->cc.op;
+    if (op > 0) {
+        int k = cc_kind(op), size = cc_size(op);
+        if (k == K_LOGIC)
+            return movi(s, 0);
+        if ((k == K_ADD || k == K_SUB) && s->cc.src2_zero && s->cc.src >= 0) {
+            int d = ext(s, s->cc.dst, size, false);
+            int b = ext(s, s->cc.src, size, false);
+            int r = tmp(s);
+            if (k == K_ADD) {
+                ir_setcond(f, IRC_LTU, r, d, b);
+            } else {
+                int a = tmp(s);
+                ir_op2(f, IR_ADD, a, s->cc.dst, s->cc.src);
+                a = ext(s, a, size, false);
+                ir_setcond(f, IRC_LTU, r, a, b);
+            }
+            return r;
+        }
+    }
+    int r = tmp(s);
+    ir_call(f, h_cf, r, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP);
+    return r;
+}
+
+static int invert_irc(int c)
+{
+    static const uint8_t inv[] = {
+        [IRC_EQ] = IRC_NE, [IRC_NE] = IRC_EQ, [IRC_LTU] = IRC_GEU,
+        [IRC_GEU] = IRC_LTU, [IRC_LEU] = IRC_GTU, [IRC_GTU] = IRC_LEU,
+        [IRC_LT] = IRC_GE, [IRC_GE] = IRC_LT, [IRC_LE] = IRC_GT,
+        [IRC_GT] = IRC_LE, [IRC_TSTEQ] = IRC_TSTNE, [IRC_TSTNE] = IRC_TSTEQ,
+        [IRC_ALWAYS] = IRC_NEVER, [IRC_NEVER] = IRC_ALWAYS,
+    };
+    return inv[c];
+}
+
+/* Condition tttn (Jcc encoding) as an IR comparison. Fast forms for the
+ * flag states a block produced itself; the rest asks cc_test. */
+static Cond gen_cond(DC *s, int cond)
+{
+    int base = cond >> 1;
+    int op = s->cc.op;
+    Cond r = { IRC_NE, -1, 0, -1 };
+    if (op > 0) {
+        int k = cc_kind(op), size = cc_size(op);
+        bool done = true;
+        if (base == 2) {                                   /* E */
+            r = (Cond){ IRC_EQ, ext(s, s->cc.dst, size, false), 0, -1 };
+        } else if (base == 4) {                            /* S */
+            r = (Cond){ IRC_LT, ext(s, s->cc.dst, size, true), 0, -1 };
+        } else if (k == K_SUB && s->cc.src2_zero && s->cc.src >= 0 &&
+                   (base == 1 || base == 3 || base == 6 || base == 7)) {
+            int a = tmp(s);
+            ir_op2(s->f, IR_ADD, a, s->cc.dst, s->cc.src);
+            bool sign = base >= 6;
+            int ea = ext(s, a, size, sign), eb = ext(s, s->cc.src, size, sign);
+            static const uint8_t irc[8] = { 0, IRC_LTU, 0, IRC_LEU, 0, 0,
+                                            IRC_LT, IRC_LE };
+            r = (Cond){ irc[base], ea, 0, eb };
+        } else if (k == K_LOGIC && (base == 0 || base == 1)) {
+            r = (Cond){ IRC_NEVER, -1, 0, -1 };            /* OF = CF = 0 */
+        } else if (k == K_LOGIC && base == 3) {
+            r = (Cond){ IRC_EQ, ext(s, s->cc.dst, size, false), 0, -1 };
+        } else if (k == K_LOGIC && base == 6) {
+            r = (Cond){ IRC_LT, ext(s, s->cc.dst, size, true), 0, -1 };
+        } else if (k == K_LOGIC && base == 7) {
+            r = (Cond){ IRC_LE, ext(s, s->cc.dst, size, true), 0, -1 };
+        } else if (k == K_ADD && s->cc.src2_zero && s->cc.src >= 0 &&
+                   base == 1) {
+            r = (Cond){ IRC_LTU, ext(s, s->cc.dst, size, false), 0,
+                        ext(s, s->cc.src, size, false) };
+        } else {
+            done = false;
+        }
+        if (done) {
+            if (cond & 1)
+                r.irc = invert_irc(r.irc);
+            return r;
+        }
+    }
+    int t = tmp(s);
+    ir_call(s->f, h_cond, t, movi(s, (uint32_t)cond), IR_NOTEMP, IR_NOTEMP,
+            IR_NOTEMP);
+    return (Cond){ IRC_NE, t, 0, -1 };
+}
+
+/* Materialize a condition as 0/1. */
+static int cond_value(DC *s, Cond k)
+{
+    int t = tmp(s);
+    if (k.irc == IRC_ALWAYS || k.irc == IRC_NEVER)
+        ir_movi(s->f, t, k.irc == IRC_ALWAYS);
+    else if (k.b >= 0)
+        ir_setcond(s->f, k.irc, t, k.a, k.b);
+    else
+        ir_setcondi(s->f, k.irc, t, k.a, k.imm);
+    return t;
+}
+
+/* ---- block exits ---- */
+
+static void gen_goto(DC *s, uint32_t target, int slot)
+{
+    ir_movi(s->f, s->t->g_eip, target);
+    bool same_page = ((s->cs_base + target) >> 12) ==
+                     ((s->cs_base + s->block_pc) >> 12);
+    if (same_page && !tracing_blocks(s->c))
+        ir_goto_tb(s->f, slot);
+    else
+        ir_goto_ptr(s->f);
+}
+
+/* Near branch targets must lie within CS (#GP(0) at the branch). */
+static void check_target(DC *s, int target)
+{
+    if (s->flags & TBF_NOCHK(R_CS))
+        return;
+    IRFunc *f = s->f;
+    int lim = tmp(s), ok = ir_label(f);
+    ir_ldenv(f, lim, (int32_t)offsetof(CPUState, seg[R_CS].limit), IRM_32);
+    ir_brcond(f, IRC_LEU, target, lim, ok);
+    sync_eip(s);
+    ir_call(f, h_raise, IR_NOTEMP, movi(s, EXC_GP), movi(s, 0), IR_NOTEMP,
+            IR_NOTEMP);
+    ir_set_label(f, ok);
+}
+
+static uint32_t rel_target(DC *s)
+{
+    uint32_t t = s->next_pc + s->in->ops[0].imm;
+    return s->in->opsize == 2 ? t & 0xffff : t;
+}
+
+/* ---- the stack ---- */
+
+static int sp_now(DC *s)
+{
+    return (s->flags & TBF_SS32) ? s->t->g_reg[R_ESP]
+                                 : ext(s, s->t->g_reg[R_ESP], 2, false);
+}
+
+static void sp_set(DC *s, int v)
+{
+    if (s->flags & TBF_SS32)
+        ir_mov(s->f, s->t->g_reg[R_ESP], v);
+    else
+        reg_wr(s, R_ESP, 2, v);
+}
+
+/* Push v (size bytes); returns the new SP value (not yet committed). */
+static int push_mem(DC *s, int v, int size)
+{
+    int sp = tmp(s);
+    ir_op2i(s->f, IR_SUB, sp, s->t->g_reg[R_ESP], (uint32_t)size);
+    if (!(s->flags & TBF_SS32))
+        ir_op1(s->f, IR_EXT16U, sp, sp);
+    st(s, gen_seg(s, R_SS, sp, size, ACC_WRITE), v, size);
+    return sp;
+}
+
+/* ---- instruction families ---- */
+
+static bool simple_operands(const Insn *in)
+{
+    for (int i = 0; i < in->nops; i++) {
+        const InsnOperand *o = &in->ops[i];
+        if (o->kind == OPK_REG && o->rclass != RC_GPR)
+            return false;
+        if (o->kind == OPK_NONE)
+            return false;
+        if (o->kind == OPK_MEM && (o->seg < R_ES || o->seg > R_GS))
+            return false;
+    }
+    return true;
+}
+
+static bool t_alu(DC *s)
+{
+    const Insn *in = s->in;
+    IRFunc *f = s->f;
+    int op = in->op, size = in->ops[0].size;
+    if (in->nops != 2)
+        return false;
+    bool wb = op != OP_CMP && op != OP_TEST;
+    int cin = -1;
+    if (op == OP_ADC || op == OP_SBB)
+        cin = gen_cf(s);
+    int lin = -1;
+    int a = opnd_rd(s, 0, &lin, wb ? ACC_WRITE : ACC_READ);
+    int dummy;
+    int b = opnd_rd(s, 1, &dummy, ACC_READ);
+    if (in->ops[1].kind == OPK_IMM)
+        ir_movi(f, b, in->ops[1].imm & mask_of(size));
+    b = local(s, b);
+    int r = tmp(s), kind;
+    switch (op) {
+    case OP_ADD: case OP_ADC:
+        ir_op2(f, IR_ADD, r, a, b);
+        if (cin >= 0)
+            ir_op2(f, IR_ADD, r, r, cin);
+        kind = K_ADD;
+        break;
+    case OP_SUB: case OP_SBB: case OP_CMP:
+        ir_op2(f, IR_SUB, r, a, b);
+        if (cin >= 0)
+            ir_op2(f, IR_SUB, r, r, cin);
+        kind = K_SUB;
+        break;
+    case OP_AND: case OP_TEST: ir_op2(f, IR_AND, r, a, b); kind = K_LOGIC; break;
+    case OP_OR: ir_op2(f, IR_OR, r, a, b); kind = K_LOGIC; break;
+    default: ir_op2(f, IR_XOR, r, a, b); kind = K_LOGIC; break;
+    }
+    if (size < 4)
+        r = ext(s, r, size, false);
+    if (wb)
+        opnd_wr(s, 0, lin, r);
+    if (kind == K_LOGIC)
+        set_cc(s, kind, size, r, -1, -1);
+    else
+        set_cc(s, kind, size, r, b, cin);
+    return true;
+}
+
+static bool t_incdec(DC *s)
+{
+    const Insn *in = s->in;
+    int size = in->ops[0].size;
+    int cf = local(s, gen_cf(s));
+    int lin = -1;
+    int a = opnd_rd(s, 0, &lin, ACC_WRITE);
+    int r = tmp(s);
+    ir_op2i(s->f, in->op == OP_INC ? IR_ADD : IR_SUB, r, a, 1);
+    r = ext(s, r, size, false);
+    opnd_wr(s, 0, lin, r);
+    set_cc(s, in->op == OP_INC ? K_INC : K_DEC, size, r, movi(s, 1), cf);
+    return true;
+}
+
+static bool t_negnot(DC *s)
+{
+    const Insn *in = s->in;
+    int size = in->ops[0].size;
+    int lin = -1;
+    int a = local(s, opnd_rd(s, 0, &lin, ACC_WRITE));
+    int r = tmp(s);
+    ir_op1(s->f, in->op == OP_NEG ? IR_NEG : IR_NOT, r, a);
+    r = ext(s, r, size, false);
+    opnd_wr(s, 0, lin, r);
+    if (in->op == OP_NEG)
+        set_cc(s, K_SUB, size, r, ext(s, a, size, false), -1);
+    return true;
+}
+
+static bool t_mov(DC *s)
+{
+    const Insn *in = s->in;
+    int lin = -1, dummy;
+    if (in->nops != 2)
+        return false;
+    int v = opnd_rd(s, 1, &dummy, ACC_READ);
+    if (in->op == OP_MOVSX)
+        v = ext(s, v, in->ops[1].size, true);
+    if (in->ops[0].kind == OPK_MEM)
+        lin = gen_seg(s, in->ops[0].seg, gen_ea(s, &in->ops[0]),
+                      in->ops[0].size, ACC_WRITE);
+    opnd_wr(s, 0, lin, v);
+    return true;
+}
+
+static bool t_lea(DC *s)
+{
+    const Insn *in = s->in;
+    if (in->nops != 2 || in->ops[1].kind != OPK_MEM || in->ops[0].kind != OPK_REG)
+        return false;
+    reg_wr(s, in->ops[0].reg, in->ops[0].size, gen_ea(s, &in->ops[1]));
+    return true;
+}
+
+static bool t_xchg(DC *s)
+{
+    const Insn *in = s->in;
+    if (in->nops != 2)
+        return false;
+    int la = -1, lb = -1;
+    int a = local(s, opnd_rd(s, 0, &la, ACC_WRITE));
+    int b = local(s, opnd_rd(s, 1, &lb, ACC_WRITE));
+    /* The memory side (if any) is written first. */
+    if (in->ops[1].kind == OPK_MEM) {
+        opnd_wr(s, 1, lb, a);
+        opnd_wr(s, 0, la, b);
+    } else {
+        opnd_wr(s, 0, la, b);
+        opnd_wr(s, 1, lb, a);
+    }
+    return true;
+}
+
+static bool t_setcc(DC *s)
+{
+    const Insn *in = s->in;
+    int lin = -1;
+    if (in->ops[0].kind == OPK_MEM)
+        lin = gen_seg(s, in->ops[0].seg, gen_ea(s, &in->ops[0]), 1, ACC_WRITE);
+    int v = cond_value(s, gen_cond(s, in->cond));
+    opnd_wr(s, 0, lin, v);
+    return true;
+}
+
+static bool t_cmov(DC *s)
+{
+    const Insn *in = s->in;
+    int size = in->ops[0].size, dummy;
+    if (in->ops[0].kind != OPK_REG)
+        return false;
+    int v = opnd_rd(s, 1, &dummy, ACC_READ);
+    Cond k = gen_cond(s, in->cond);
+    int d = local(s, reg_rd(s, in->ops[0].reg, size));
+    if (k.irc == IRC_ALWAYS || k.irc == IRC_NEVER) {
+        if (k.irc == IRC_ALWAYS)
+            ir_mov(s->f, d, v);
+    } else {
+        if (k.b < 0)
+            k.b = movi(s, k.imm);
+        ir_movcond(s->f, k.irc, d, k.a, k.b, v);
+    }
+    reg_wr(s, in->ops[0].reg, size, d);
+    return true;
+}
+
+static bool t_push(DC *s)
+{
+    const Insn *in = s->in;
+    int size = in->opsize, dummy;
+    int v;
+    if (in->ops[0].kind == OPK_IMM)
+        v = movi(s, in->ops[0].imm);
+    else
+        v = local(s, opnd_rd(s, 0, &dummy, ACC_READ));
+    sp_set(s, push_mem(s, v, size));
+    return true;
+}
+
+static bool t_pop(DC *s)
+{
+    const Insn *in = s->in;
+    int size = in->opsize;
+    if (in->ops[0].kind != OPK_REG)
+        return false;
+    int sp = sp_now(s);
+    int v = ld(s, gen_seg(s, R_SS, sp, size, ACC_READ), size);
+    int nsp = tmp(s);
+    ir_op2i(s->f, IR_ADD, nsp, s->t->g_reg[R_ESP], (uint32_t)size);
+    sp_set(s, nsp);
+    reg_wr(s, in->ops[0].reg, in->ops[0].size, v);
+    return true;
+}
+
+static bool t_leave(DC *s)
+{
+    int size = s->in->opsize;
+    int bp = (s->flags & TBF_SS32) ? s->t->g_reg[R_EBP]
+                                   : ext(s, s->t->g_reg[R_EBP], 2, false);
+    bp = local(s, bp);
+    int v = ld(s, gen_seg(s, R_SS, bp, size, ACC_READ), size);
+    int nsp = tmp(s);
+    ir_op2i(s->f, IR_ADD, nsp, bp, (uint32_t)size);
+    sp_set(s, nsp);
+    reg_wr(s, R_EBP, size, v);
+    return true;
+}
+
+static bool t_convert(DC *s)
+{
+    const int *g = s->t->g_reg;
+    IRFunc *f = s->f;
+    int t = tmp(s);
+    switch (s->in->op) {
+    case OP_CBW:
+        ir_op1(f, IR_EXT8S, t, g[R_EAX]);
+        reg_wr(s, R_EAX, 2, t);
+        break;
+    case OP_CWDE:
+        ir_op1(f, IR_EXT16S, g[R_EAX], g[R_EAX]);
+        break;
+    case OP_CWD:
+        ir_op1(f, IR_EXT16S, t, g[R_EAX]);
+        ir_op2i(f, IR_SAR, t, t, 31);
+        reg_wr(s, R_EDX, 2, t);
+        break;
+    default:
+        ir_op2i(f, IR_SAR, g[R_EDX], g[R_EAX], 31);
+        break;
+    }
+    return true;
+}
+
+static bool t_flagbits(DC *s)
+{
+    int ef = s->t->g_eflags;
+    if (s->in->op == OP_CLD)
+        ir_op2i(s->f, IR_AND, ef, ef, ~(uint32_t)EF_DF);
+    else
+        ir_op2i(s->f, IR_OR, ef, ef, EF_DF);
+    return true;
+}
+
+/* Control transfers end the block; they return true when translated. */
+static bool t_jcc(DC *s)
+{
+    uint32_t target = rel_target(s);
+    IRFunc *f = s->f;
+    if (!(s->flags & TBF_NOCHK(R_CS)) && target > s->c->seg[R_CS].limit)
+        return false;
+    Cond k = gen_cond(s, s->in->cond);
+    int l = ir_label(f);
+    if (k.irc == IRC_ALWAYS)
+        ir_br(f, l);
+    else if (k.irc != IRC_NEVER) {
+        if (k.b >= 0)
+            ir_brcond(f, k.irc, k.a, k.b, l);
+        else
+            ir_brcondi(f, k.irc, k.a, k.imm, l);
+    }
+    gen_goto(s, s->next_pc, 1);
+    ir_set_label(f, l);
+    gen_goto(s, target, 0);
+    return true;
+}
+
+static bool t_jmp_call(DC *s)
+{
+    const Insn *in = s->in;
+    bool call = in->op == OP_CALL;
+    int dummy;
+    if (in->iflags & IF_REL) {
+        uint32_t target = rel_target(s);
+        if (!(s->flags & TBF_NOCHK(R_CS)) && target > s->c->seg[R_CS].limit)
+            return false;
+        if (call)
+            sp_set(s, push_mem(s, movi(s, s->next_pc), in->opsize));
+        gen_goto(s, target, 0);
+        return true;
+    }
+    int t = local(s, opnd_rd(s, 0, &dummy, ACC_READ));
+    if (in->opsize == 2)
+        ir_op1(s->f, IR_EXT16U, t, t);
+    check_target(s, t);
+    if (call)
+        sp_set(s, push_mem(s, movi(s, s->next_pc), in->opsize));
+    ir_mov(s->f, s->t->g_eip, t);
+    ir_goto_ptr(s->f);
+    return true;
+}
+
+static bool t_ret(DC *s)
+{
+    const Insn *in = s->in;
+    int size = in->opsize;
+    uint32_t imm = in->nops ? in->ops[0].imm & 0xffff : 0;
+    int sp = local(s, sp_now(s));
+    int t = ld(s, gen_seg(s, R_SS, sp, size, ACC_READ), size);
+    check_target(s, t);
+    int nsp = tmp(s);
+    ir_op2i(s->f, IR_ADD, nsp, s->t->g_reg[R_ESP], (uint32_t)size + imm);
+    sp_set(s, nsp);
+    ir_mov(s->f, s->t->g_eip, t);
+    ir_goto_ptr(s->f);
+    return true;
+}
+
+/* Run one instruction in the interpreter. Returns true when the block
+ * must end after it (it may branch, change the mode, the flags that key
+ * the block, the interrupt flag, or do I/O). */
+static bool t_fallback(DC *s)
+{
+    const Insn *in = s->in;
+    sync_eip(s);
+    ir_call(s->f, h_interp, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP,
+            IR_NOTEMP);
+    cc_unknown(s);
+    bool end = (in->iflags & (IF_BRANCH | IF_PRIV)) ||
+               ((in->iflags & IF_STRING) && (in->prefixes & (PFX_REP | PFX_REPNE)));
+    switch (in->op) {
+    case OP_IN: case OP_OUT: case OP_INSB: case OP_INSW: case OP_INSD:
+    case OP_OUTSB: case OP_OUTSW: case OP_OUTSD: case OP_POP: case OP_MOV:
+    case OP_INVALID: case OP_UD2: case OP_BOUND: case OP_WAIT:
+        end = true;
+        break;
+    default:
+        break;
+    }
+    if (end) {
+        /* The interpreter left EIP at the next instruction to run. */
+        ir_exit(s->f, 0);
+    }
+    return end;
+}
+
+/* Translate one instruction; returns true when it ended the block. */
+static bool gen_insn(DC *s)
+{
+    const Insn *in = s->in;
+    bool ok = false, ends = false;
+    if (simple_operands(in) && !(in->prefixes & PFX_LOCK)) {
+        switch (in->op) {
+        case OP_ADD: case OP_ADC: case OP_SUB: case OP_SBB: case OP_AND:
+        case OP_OR: case OP_XOR: case OP_CMP: case OP_TEST:
+            ok = t_alu(s);
+            break;
+        case OP_INC: case OP_DEC:
+            ok = t_incdec(s);
+            break;
+        case OP_NEG: case OP_NOT:
+            ok = t_negnot(s);
+            break;
+        case OP_MOV: case OP_MOVZX: case OP_MOVSX:
+            ok = t_mov(s);
+            break;
+        case OP_LEA:
+            ok = t_lea(s);
+            break;
+        case OP_XCHG:
+            ok = t_xchg(s);
+            break;
+        case OP_SETO ... OP_SETG:
+            ok = t_setcc(s);
+            break;
+        case OP_CMOVO ... OP_CMOVG:
+            ok = t_cmov(s);
+            break;
+        case OP_PUSH:
+            ok = t_push(s);
+            break;
+        case OP_POP:
+            ok = t_pop(s);
+            break;
+        case OP_LEAVE:
+            ok = t_leave(s);
+            break;
+        case OP_CBW: case OP_CWDE: case OP_CWD: case OP_CDQ:
+            ok = t_convert(s);
+            break;
+        case OP_CLD: case OP_STD:
+            ok = t_flagbits(s);
+            break;
+        case OP_NOP: case OP_PAUSE:
+            ok = true;
+            break;
+        case OP_JO ... OP_JG:
+            ok = ends = t_jcc(s);
+            break;
+        case OP_JMP: case OP_CALL:
+            ok = ends = t_jmp_call(s);
+            break;
+        case OP_RET:
+            ok = ends = t_ret(s);
+            break;
+        default:
+            break;
+        }
+    }
+    if (!ok)
+        return t_fallback(s);
+    if (s->stores && !ends)
+        ir_check_exit(s->f, s->next_pc);
+    return ends;
+}
+
+/* ---- -d in_asm / out_asm ---- */
+
+static void open_disasm(TcgCpu *t)
+{
+    if (t->cs_open)
+        return;
+    t->cs_open = true;
+    cs_open(CS_ARCH_X86, CS_MODE_16, &t->cs16);
+    cs_open(CS_ARCH_X86, CS_MODE_32, &t->cs32);
+    cs_open(CS_ARCH_X86, CS_MODE_64, &t->cs64);
+}
+
+static void log_disasm(csh h, const uint8_t *code, size_t size, uint64_t addr)
+{
+    cs_insn *insn;
+    size_t n = h ? cs_disasm(h, code, size, addr, 0, &insn) : 0;
+    for (size_t i = 0; i < n; i++)
+        kestrel_log("0x%08llx:  %-8s %s\n", (unsigned long long)insn[i].address,
+                    insn[i].mnemonic, insn[i].op_str);
+    if (n)
+        cs_free(insn, n);
+}
+
+static void trace_new_block(TcgCpu *t, CPUState *c, TB *tb, const uint8_t *host)
+{
+    open_disasm(t);
+    if (c->trace_flags & TRACE_IN_ASM) {
+        kestrel_log("IN: pc %04x:%08x phys %08llx (%d insns)\n",
+                    c->seg[R_CS].sel, tb->pc, (unsigned long long)tb->phys_pc,
+                    tb->ninsns);
+        log_disasm((tb->flags & TBF_CODE32) ? t->cs32 : t->cs16, host,
+                   tb->size, tb->cs_base + tb->pc);
+        kestrel_log("\n");
+    }
+    if (c->trace_flags & TRACE_OUT_ASM) {
+        kestrel_log("OUT: [size=%u] backend %s\n", tb->code_size,
+                    tcg_backend_name);
+        if (tcg_backend_jit && !strcmp(tcg_backend_name, "x86_64"))
+            log_disasm(t->cs64, tb->code, tb->code_size,
+                       (uint64_t)(uintptr_t)tb->code);
+        else
+            ir_dump(t->s.ir, trace_file());
+        kestrel_log("\n");
+    }
+}
+
+/* ---- translation of one block ---- */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys,
+                           uint32_t flags)
+{
+    const uint8_t *host = bus_mem_ptr(c->bus, phys, false);
+    if (!host)
+        return NULL;                     /* code in MMIO: interpret it */
+    uint64_t t0 = now_ns();
+    const SegCache *cs = &c->seg[R_CS];
+    DC s = {
+        .t = t, .c = c, .f = t->s.ir, .flags = flags, .cs_base = cs->base,
+        .block_pc = c->eip, .user = c->cpl == 3,
+    };
+    IRFunc *f = s.f;
+    ir_reset(f);
+    ir_entry(f, 0, entry_mask(flags));
+    cc_unknown(&s);
+    uint32_t page_left = 0x1000 - (uint32_t)(phys & 0xfff);
+    uint32_t off = 0;
+    int n = 0;
+    bool ended = false;
+    int mode = (flags & TBF_CODE32) ? 32 : 16;
+    Insn in;
+    while (!ended) {
+        uint32_t pc = s.block_pc + off;
+        uint64_t limit_room = (uint64_t)cs->limit - pc + 1;
+        if (pc > cs->limit || off >= page_left)
+            break;
+        uint32_t avail = page_left - off;
+        if (avail > 15)
+            avail = 15;
+        if (avail > limit_room)
+            avail = (uint32_t)limit_room;
+        int len = x86_decode(host + off, (int)avail, mode, &in);
+        if (len <= 0 || !ir_room(f, 400))
+            break;
+        uint32_t next = pc + (uint32_t)len;
+        if (mode == 16 && next > 0xffff)
+            break;                       /* IP wraps: leave it to interp */
+        s.pc = pc;
+        s.next_pc = next;
+        s.in = &in;
+        s.eip_synced = false;
+        s.stores = false;
+        ir_insn(f, pc);
+        ended = gen_insn(&s);
+        off += (uint32_t)len;
+        n++;
+        if (!ended && (n >= MAX_INSNS || off >= page_left))
+            break;
+    }
+    if (n == 0)
+        return NULL;
+    if (!ended)
+        gen_goto(&s, s.block_pc + off, 0);
+    if (f->overflow)
+        return NULL;
+    f->ops[0].imm = (uint32_t)n;
+    ir_optimize(f);
+
+    TB *tb = tb_alloc(&t->s);
+    if (!tb) {
+        tb_flush(&t->s);
+        tb = tb_alloc(&t->s);
+    }
+    tb->pc = s.block_pc;
+    tb->cs_base = cs->base;
+    tb->flags = flags;
+    tb->phys_pc = phys;
+    tb->size = (uint16_t)off;
+    tb->ninsns = (uint16_t)n;
+    size_t size;
+    const uint8_t *code = tcg_backend_gen(&t->s, f, (uint64_t)(uintptr_t)tb,
+                                          &size, tb->jmp_off);
+    if (!code) {
+        /* The buffer is full: start over with an empty cache. */
+        tb_flush(&t->s);
+        tb = tb_alloc(&t->s);
+        *tb = (TB){ .pc = s.block_pc, .cs_base = cs->base, .flags = flags,
+                    .phys_pc = phys, .size = (uint16_t)off,
+                    .ninsns = (uint16_t)n,
+                    .jmp_off = { UINT32_MAX, UINT32_MAX } };
+        code = tcg_backend_gen(&t->s, f, (uint64_t)(uintptr_t)tb, &size,
+                               tb->jmp_off);
+        if (!code)
+            return NULL;
+    }
+    tb->code = code;
+    tb->code_size = (uint32_t)size;
+    tb_insert(&t->s, tb);
+    if (!bus_page_has_code(c->bus, phys)) {
+        bus_mark_code(c->bus, phys);
+        cpu_tlb_drop_phys_page(c, phys & ~0xfffull);
+    }
+    t->s.stats.blocks_translated++;
+    t->s.stats.insns_translated += (uint64_t)n;
+    t->s.stats.bytes_host += size;
+    t->s.stats.translate_ns += now_ns() - t0;
+    if (c->trace_flags & (TRACE_IN_ASM | TRACE_OUT_ASM))
+        trace_new_block(t, c, tb, host);
+    return tb;
+}
+
+/* ---- life cycle and the run loop's entry ---- */
+
+static TcgCpu *tcg_get(CPUState *c)
+{
+    if (c->tcg)
+        return c->tcg;
+    TcgCpu *t = calloc(1, sizeof(*t));
+    if (!t)
+        return NULL;
+    TcgEnvLayout L = {
+        .pc = offsetof(CPUState, eip),
+        .icount = offsetof(CPUState, icount),
+        .interrupt_request = offsetof(CPUState, interrupt_request),
+        .tlb = offsetof(CPUState, tlb),
+        .tlb_entry_size = sizeof(TLBEntry),
+        .tlb_mask = TLB_SIZE - 1,
+        .tag_read = offsetof(TLBEntry, tag_read),
+        .tag_write = offsetof(TLBEntry, tag_write),
+        .addend = offsetof(TLBEntry, addend),
+        .page_bits = 12,
+        .user_tag = TLB_USER,
+        .ld_slow = h_ld_slow, .st_slow = h_st_slow, .lookup = h_lookup,
+    };
+    if (tcg_ctx_init(&t->s, &L, CODE_BUFFER_SIZE) < 0) {
+        free(t);
+        return NULL;
+    }
+    static const char *const names[8] = {
+        "eax", "ecx", "edx", "ebx", "esp", "ebp", "esi", "edi" };
+    IRFunc *f = t->s.ir;
+    for (int i = 0; i < 8; i++)
+        t->g_reg[i] = ir_global(f, (int32_t)offsetof(CPUState, regs[i]), names[i]);
+    t->g_eip = ir_global(f, offsetof(CPUState, eip), "eip");
+    t->g_ccop = ir_global(f, offsetof(CPUState, cc_op), "cc_op");
+    t->g_ccdst = ir_global(f, offsetof(CPUState, cc_dst), "cc_dst");
+    t->g_ccsrc = ir_global(f, offsetof(CPUState, cc_src), "cc_src");
+    t->g_ccsrc2 = ir_global(f, offsetof(CPUState, cc_src2), "cc_src2");
+    t->g_eflags = ir_global(f, offsetof(CPUState, eflags), "eflags");
+    c->tcg = t;
+    return t;
+}
+
+static void trace_exec(CPUState *c, TB *tb)
+{
+    if (c->trace_flags & TRACE_CPU) {
+        const uint32_t *r = c->regs;
+        kestrel_log("EAX=%08x EBX=%08x ECX=%08x EDX=%08x\n"
+                    "ESI=%08x EDI=%08x EBP=%08x ESP=%08x\n"
+                    "EIP=%08x EFL=%08x CPL=%d CR0=%08x\n",
+                    r[R_EAX], r[R_EBX], r[R_ECX], r[R_EDX], r[R_ESI],
+                    r[R_EDI], r[R_EBP], r[R_ESP], c->eip, cpu_get_eflags(c),
+                    c->cpl, c->cr0);
+    }
+    if (c->trace_flags & TRACE_EXEC)
+        kestrel_log("Trace %p [%04x:%08x] flags %05x\n", (const void *)tb->code,
+                    c->seg[R_CS].sel, tb->pc, tb->flags);
+}
+
+bool tcg_cpu_exec(CPUState *c, uint64_t end)
+{
+    TcgCpu *t = tcg_get(c);
+    if (!t)
+        return false;
+    uint32_t flags = tb_flags(c);
+    if (flags == TBF_NONE || (c->interrupt_request & entry_mask(flags)))
+        return false;
+    TcgCtx *s = &t->s;
+    s->stats.lookups++;
+    TB *tb = jc_find(c, t, flags);
+    if (tb) {
+        s->stats.lookup_hits++;
+    } else {
+        const SegCache *cs = &c->seg[R_CS];
+        if (c->eip > cs->limit)
+            return false;
+        uint32_t lin = cs->base + c->eip;
+        /* A fault here is the fetch fault of the instruction at EIP. */
+        uint64_t phys = cpu_translate(c, lin, ACC_FETCH, c->cpl == 3);
+        tb = tb_lookup(s, phys, cs->base, flags);
+        if (tb) {
+            s->stats.lookup_hits++;
+        } else {
+            tb = translate_block(t, c, phys, flags);
+            if (!tb) {
+                s->stats.interp_fallbacks++;
+                t->last_exit = 0;
+                return false;
+            }
+        }
+        s->tbs.jc[tb_jc_hash(tb->pc)] = tb;
+    }
+    /* Chain the block we just left to this one. */
+    if (t->last_exit && t->last_gen == s->tbs.generation &&
+        !tracing_blocks(c)) {
+        TB *prev = (TB *)(uintptr_t)(t->last_exit & ~(uint64_t)TCG_EXIT_SLOT_MASK);
+        tb_link(s, prev, (int)(t->last_exit & TCG_EXIT_SLOT_MASK), tb);
+    }
+    if (c->trace_flags & (TRACE_EXEC | TRACE_CPU))
+        trace_exec(c, tb);
+    tb->exec_count++;
+    s->stats.exec_calls++;
+    s->icount_limit = end;
+    s->code_invalidated = 0;
+    t->last_exit = 0;
+    t->last_gen = s->tbs.generation;
+    uint64_t r = tcg_backend_run(s, c, tb->code);
+    t->last_exit = r;
+    return true;
+}
+
+void tcg_cpu_invalidate(CPUState *c, uint64_t pa, size_t len)
+{
+    TcgCpu *t = c->tcg;
+    if (t)
+        tb_invalidate_phys(&t->s, pa, len);
+}
+
+void tcg_cpu_flush(CPUState *c)
+{
+    TcgCpu *t = c->tcg;
+    if (t) {
+        tb_flush(&t->s);
+        t->last_exit = 0;
+    }
+}
+
+void tcg_cpu_print_stats(CPUState *c)
+{
+    TcgCpu *t = c->tcg;
+    if (!t)
+        return;
+    const TcgStats *st = &t->s.stats;
+    kestrel_log("tcg: backend %s\n", tcg_backend_name);
+    kestrel_log("tcg: blocks translated %llu (%llu guest insns, %.1f insns/block,"
+                " %llu host bytes)\n",
+                (unsigned long long)st->blocks_translated,
+                (unsigned long long)st->insns_translated,
+                st->blocks_translated ? (double)st->insns_translated /
+                                        (double)st->blocks_translated : 0.0,
+                (unsigned long long)st->bytes_host);
+    kestrel_log("tcg: run-loop entries %llu, cache hits %.2f%%, jump-cache hits"
+                " from code %llu, chains %llu\n",
+                (unsigned long long)st->exec_calls,
+                st->lookups ? 100.0 * (double)st->lookup_hits /
+                              (double)st->lookups : 0.0,
+                (unsigned long long)st->jc_hits, (unsigned long long)st->chains);
+    kestrel_log("tcg: invalidated blocks %llu, flushes %llu, interpreter"
+                " fallbacks %llu, translate time %.3f ms\n",
+                (unsigned long long)st->invalidations,
+                (unsigned long long)st->flushes,
+                (unsigned long long)st->interp_fallbacks,
+                (double)st->translate_ns / 1e6);
+}
+
+void tcg_cpu_free(CPUState *c)
+{
+    TcgCpu *t = c->tcg;
+    if (!t)
+        return;
+    if (c->trace_flags & TRACE_STATS)
+        tcg_cpu_print_stats(c);
+    if (t->cs_open) {
+        cs_close(&t->cs16);
+        cs_close(&t->cs32);
+        cs_close(&t->cs64);
+    }
+    tcg_ctx_free(&t->s);
+    free(t);
+    c->tcg = NULL;
+}

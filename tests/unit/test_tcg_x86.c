@@ -1,0 +1,447 @@
+/* The translator against the reference interpreter: random guest code
+ * runs under -accel interp and under -accel tcg from the same state, and
+ * registers, flags, EIP and memory must agree. Plus self-modifying code,
+ * whose expected results follow from the x86 rule that a store into the
+ * instruction stream is seen by the next fetch. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <cmocka.h>
+#include "cpu_fixture.h"
+#include "cpu/translate.h"
+
+#define CODE 0x100000u
+#define DATA 0x200000u
+#define DATA_SIZE 0x400u
+
+static void code_write(void *opaque, uint64_t pa, size_t len)
+{
+    CPUState *c = opaque;
+    interp_invalidate(c, pa, len);
+    tcg_cpu_invalidate(c, pa, len);
+}
+
+static Fx *new_machine(void)
+{
+    Fx *f = fx_new();
+    f->bus.code_write = code_write;
+    f->bus.code_write_opaque = f->c;
+    /* Every exception vector lands on HLT, so a fault ends the run at a
+     * comparable EIP. */
+    memset(f->bus.ram + FX_HANDLERS, 0xf4, 256 * 16);
+    return f;
+}
+
+static void run_to_halt(CPUState *c)
+{
+    for (int i = 0; i < 1000; i++)
+        if (cpu_exec(c, 100000) == EXEC_HALTED)
+            return;
+    fail_msg("guest did not halt");
+}
+
+/* ---- a random program generator (raw encodings) ---- */
+
+static uint32_t rs = 0x1234567;
+static uint32_t rnd(void)
+{
+    rs ^= rs << 13;
+    rs ^= rs >> 17;
+    rs ^= rs << 5;
+    return rs;
+}
+
+typedef struct Gen { uint8_t *p; uint32_t at; } Gen;   /* at: guest address */
+
+static void b(Gen *g, unsigned v) { *g->p++ = (uint8_t)v; g->at++; }
+static void d32(Gen *g, uint32_t v) { for (int i = 0; i < 4; i++) b(g, (v >> (8 * i)) & 0xff); }
+
+/* A general register other than ESP. */
+static unsigned greg(void)
+{
+    unsigned r;
+    do r = rnd() % 8; while (r == 4);
+    return r;
+}
+
+static uint32_t daddr(int size)
+{
+    return DATA + (rnd() % (DATA_SIZE - 8)) / (unsigned)size * (unsigned)size +
+           (rnd() % 4 == 0 ? 1 : 0);
+}
+
+static void modrm_abs(Gen *g, unsigned reg, int size)
+{
+    b(g, (reg & 7) << 3 | 5);
+    d32(g, daddr(size));
+}
+
+static void one_insn(Gen *g)
+{
+    static const uint8_t alu[8] = { 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39 };
+    unsigned k = rnd() % 34;
+    switch (k) {
+    case 0: case 1: case 2:                 /* alu r32, r32 */
+        b(g, alu[rnd() % 8]);
+        b(g, 0xc0 | greg() << 3 | greg());
+        break;
+    case 3:                                 /* alu r8, r8 (AH..BH too) */
+        b(g, alu[rnd() % 8] - 1);
+        b(g, 0xc0 | (rnd() % 8) << 3 | (rnd() % 8));
+        break;
+    case 4:                                 /* alu r16, r16 */
+        b(g, 0x66);
+        b(g, alu[rnd() % 8]);
+        b(g, 0xc0 | greg() << 3 | greg());
+        break;
+    case 5:                                 /* alu r32, imm32 / imm8 */
+        if (rnd() & 1) {
+            b(g, 0x81); b(g, 0xc0 | (rnd() % 8) << 3 | greg()); d32(g, rnd());
+        } else {
+            b(g, 0x83); b(g, 0xc0 | (rnd() % 8) << 3 | greg()); b(g, rnd());
+        }
+        break;
+    case 6:                                 /* alu [mem], r / r, [mem] */
+        b(g, alu[rnd() % 8] + ((rnd() & 1) ? 2 : 0) - ((rnd() % 3 == 0) ? 1 : 0));
+        modrm_abs(g, greg(), 4);
+        break;
+    case 7:                                 /* alu [mem], imm8 */
+        b(g, 0x83); b(g, (rnd() % 8) << 3 | 5); d32(g, daddr(4)); b(g, rnd());
+        break;
+    case 8:                                 /* inc/dec r32 */
+        b(g, ((rnd() & 1) ? 0x40 : 0x48) + greg());
+        break;
+    case 9:                                 /* inc/dec/not/neg r/m */
+        if (rnd() & 1) {
+            b(g, 0xfe + (rnd() & 1)); b(g, 0xc0 | (rnd() & 1) << 3 | (rnd() % 8));
+        } else {
+            b(g, 0xf7 - (rnd() & 1)); b(g, 0xc0 | (2 + rnd() % 2) << 3 | greg());
+        }
+        break;
+    case 10:                                /* mov r, imm32 */
+        b(g, 0xb8 + greg()); d32(g, rnd());
+        break;
+    case 11:                                /* mov r, r / [mem] both ways */
+        b(g, 0x89 + (rnd() % 2) * 2 - (rnd() % 3 == 0));
+        if (rnd() & 1)
+            b(g, 0xc0 | greg() << 3 | greg());
+        else
+            modrm_abs(g, greg(), 4);
+        break;
+    case 12:                                /* movzx / movsx */
+        b(g, 0x0f); b(g, (rnd() & 1 ? 0xb6 : 0xbe) + (rnd() & 1));
+        if (rnd() & 1)
+            b(g, 0xc0 | greg() << 3 | (rnd() % 8));
+        else
+            modrm_abs(g, greg(), 2);
+        break;
+    case 13:                                /* lea r, [r + r*s + disp32] */
+        b(g, 0x8d); b(g, greg() << 3 | 0x84);
+        b(g, (rnd() % 4) << 6 | greg() << 3 | greg()); d32(g, rnd());
+        break;
+    case 14:                                /* xchg */
+        b(g, 0x87);
+        if (rnd() & 1)
+            b(g, 0xc0 | greg() << 3 | greg());
+        else
+            modrm_abs(g, greg(), 4);
+        break;
+    case 15:                                /* test */
+        if (rnd() & 1) {
+            b(g, 0x85); b(g, 0xc0 | greg() << 3 | greg());
+        } else {
+            b(g, 0xa9); d32(g, rnd());
+        }
+        break;
+    case 16: case 17:                       /* setcc r8 / [mem] */
+        b(g, 0x0f); b(g, 0x90 + rnd() % 16);
+        if (rnd() & 1)
+            b(g, 0xc0 | (rnd() % 8));
+        else
+            modrm_abs(g, 0, 1);
+        break;
+    case 18: case 19:                       /* cmovcc r32, r/m32 */
+        b(g, 0x0f); b(g, 0x40 + rnd() % 16);
+        if (rnd() & 1)
+            b(g, 0xc0 | greg() << 3 | greg());
+        else
+            modrm_abs(g, greg(), 4);
+        break;
+    case 20:                                /* push r / push imm / pop r */
+        switch (rnd() % 3) {
+        case 0: b(g, 0x50 + rnd() % 8); break;
+        case 1: b(g, 0x68); d32(g, rnd()); break;
+        default: b(g, 0x6a); b(g, rnd()); break;
+        }
+        b(g, 0x58 + greg());
+        break;
+    case 21:                                /* shifts and rotates (interp) */
+        b(g, 0xc1); b(g, 0xc0 | (rnd() % 8) << 3 | greg()); b(g, rnd() % 40);
+        break;
+    case 22:                                /* imul r, r/m */
+        b(g, 0x0f); b(g, 0xaf); b(g, 0xc0 | greg() << 3 | greg());
+        break;
+    case 23:                                /* mul / imul edx:eax */
+        b(g, 0xf7); b(g, 0xc0 | (4 + rnd() % 2) << 3 | greg());
+        break;
+    case 24: {                              /* jcc over the next insn */
+        uint8_t buf[32];
+        Gen sub = { buf, g->at + 2 };
+        one_insn(&sub);
+        int n = (int)(sub.p - buf);
+        b(g, 0x70 + rnd() % 16); b(g, (unsigned)n);
+        for (int i = 0; i < n; i++)
+            b(g, buf[i]);
+        break;
+    }
+    case 25:                                /* call next; pop r */
+        b(g, 0xe8); d32(g, 0);
+        b(g, 0x58 + greg());
+        break;
+    case 26:                                /* push next; ret */
+        b(g, 0x68); d32(g, g->at + 5);
+        b(g, 0xc3);
+        break;
+    case 27:                                /* flag instructions */
+        b(g, (const uint8_t[]){ 0xf8, 0xf9, 0xf5, 0xfc, 0xfd, 0x98, 0x99,
+                                0x9f }[rnd() % 8]);
+        break;
+    case 28:                                /* 16-bit operand mov/alu imm */
+        b(g, 0x66); b(g, 0x81); b(g, 0xc0 | (rnd() % 8) << 3 | greg());
+        b(g, rnd()); b(g, rnd());
+        break;
+    case 29: {                              /* a short rep movs/stos */
+        b(g, 0xbe); d32(g, daddr(4) & ~0xffu);         /* mov esi */
+        b(g, 0xbf); d32(g, (daddr(4) & ~0xffu) + 8);   /* mov edi */
+        b(g, 0xb9); d32(g, rnd() % 9);                 /* mov ecx */
+        b(g, 0xf3); b(g, (const uint8_t[]){ 0xa4, 0xa5, 0xaa, 0xab }[rnd() % 4]);
+        break;
+    }
+    case 30:                                /* adc/sbb right after add/sub */
+        b(g, alu[rnd() % 2 ? 0 : 5]); b(g, 0xc0 | greg() << 3 | greg());
+        b(g, alu[rnd() % 2 ? 2 : 3]); b(g, 0xc0 | greg() << 3 | greg());
+        break;
+    case 31:                                /* cmp then jcc/setcc on it */
+        b(g, 0x39); b(g, 0xc0 | greg() << 3 | greg());
+        b(g, 0x0f); b(g, 0x90 + rnd() % 16); b(g, 0xc0 | (rnd() % 8));
+        break;
+    case 32:                                /* 8-bit mov to high regs */
+        b(g, 0x88 + 2 * (rnd() & 1)); b(g, 0xc0 | (rnd() % 8) << 3 | (rnd() % 8));
+        break;
+    default:                                /* inc then jcc/cmov on it */
+        b(g, 0x40 + greg());
+        b(g, 0x0f); b(g, 0x40 + rnd() % 16); b(g, 0xc0 | greg() << 3 | greg());
+        break;
+    }
+}
+
+typedef struct Snap {
+    uint32_t regs[8], eip, eflags;
+    uint8_t data[DATA_SIZE];
+    uint8_t stack[256];
+} Snap;
+
+static void snap(Fx *f, Snap *s)
+{
+    memcpy(s->regs, f->c->regs, sizeof(s->regs));
+    s->eip = f->c->eip;
+    s->eflags = cpu_get_eflags(f->c) & (EF_ARITH | EF_DF);
+    memcpy(s->data, f->bus.ram + DATA, DATA_SIZE);
+    memcpy(s->stack, f->bus.ram + FX_STACK0 - 256, 256);
+}
+
+static void setup_case(Fx *f, const uint8_t *code, size_t len, uint32_t seed)
+{
+    CPUState *c = f->c;
+    /* Through the bus, so both engines drop what they cached of the old
+     * program at the same address (NULL: keep the program). */
+    if (code)
+        bus_mem_rw(&f->bus, CODE, (void *)code, len, true);
+    uint32_t save = rs;
+    rs = seed;
+    for (int i = 0; i < 8; i++)
+        c->regs[i] = rnd() % 3 == 0 ? rnd() % 256 : rnd();
+    c->regs[R_ESP] = FX_STACK0;
+    for (uint32_t i = 0; i < DATA_SIZE; i++)
+        f->bus.ram[DATA + i] = (uint8_t)rnd();
+    memset(f->bus.ram + FX_STACK0 - 256, 0, 256);
+    cpu_set_eflags(c, EF_FIXED | (rnd() & EF_ARITH), 0xffffffffu);
+    c->eip = CODE;
+    c->halted = false;
+    rs = save;
+}
+
+static void test_random_vs_interp(void **state)
+{
+    (void)state;
+    Fx *fi = new_machine(), *ft = new_machine();
+    fi->c->accel = ACCEL_INTERP;
+    ft->c->accel = ACCEL_TCG;
+    static uint8_t code[8192];
+    static Snap a, t;
+    int cases = 300, failed = 0;
+    for (int n = 0; n < cases; n++) {
+        Gen g = { code, CODE };
+        int ninsn = 1 + (int)(rnd() % 60);
+        for (int i = 0; i < ninsn; i++)
+            one_insn(&g);
+        b(&g, 0xf4);                                   /* hlt */
+        size_t len = (size_t)(g.p - code);
+        uint32_t seed = rnd();
+        setup_case(fi, code, len, seed);
+        setup_case(ft, code, len, seed);
+        /* The same code twice under tcg: the second run uses the cache. */
+        for (int rep = 0; rep < 2; rep++) {
+            if (rep)
+                setup_case(ft, NULL, 0, seed);
+            run_to_halt(ft->c);
+            snap(ft, &t);
+            if (!rep) {
+                run_to_halt(fi->c);
+                snap(fi, &a);
+            }
+            if (memcmp(&a, &t, sizeof(a)) != 0) {
+                failed++;
+                fprintf(stderr, "case %d (rep %d, %d insns, %zu bytes) differs:\n",
+                        n, rep, ninsn, len);
+                for (int i = 0; i < 8; i++)
+                    if (a.regs[i] != t.regs[i])
+                        fprintf(stderr, "  reg %d: interp %08x tcg %08x\n", i,
+                                a.regs[i], t.regs[i]);
+                if (a.eip != t.eip || a.eflags != t.eflags)
+                    fprintf(stderr, "  eip %08x/%08x eflags %08x/%08x\n",
+                            a.eip, t.eip, a.eflags, t.eflags);
+                if (memcmp(a.data, t.data, DATA_SIZE))
+                    fprintf(stderr, "  data memory differs\n");
+                if (memcmp(a.stack, t.stack, sizeof(a.stack)))
+                    fprintf(stderr, "  stack memory differs\n");
+                fprintf(stderr, "  code:");
+                for (size_t i = 0; i < len; i++)
+                    fprintf(stderr, " %02x", code[i]);
+                fprintf(stderr, "\n");
+                break;
+            }
+        }
+        if (failed >= 3)
+            break;
+    }
+    if (getenv("TCG_STATS"))
+        tcg_cpu_print_stats(ft->c);
+    fx_free(fi);
+    fx_free(ft);
+    assert_int_equal(failed, 0);
+}
+
+/* A store into the very next instruction's immediate must be seen. */
+static void test_smc_next_insn(void **state)
+{
+    (void)state;
+    for (int accel = 0; accel < 2; accel++) {
+        Fx *f = new_machine();
+        f->c->accel = accel ? ACCEL_TCG : ACCEL_INTERP;
+        /* 0: mov ecx, 5
+         * 5: mov byte [CODE+0x15], 0x42   (the imm of the mov at 0x14)
+         * c: dec ecx ; ... loop body patched below
+         */
+        static const uint8_t prog[] = {
+            0xb9, 0x05, 0x00, 0x00, 0x00,             /* 0: mov ecx, 5 */
+            0x31, 0xdb,                               /* 5: xor ebx, ebx */
+            0xc6, 0x05, 0x15, 0x00, 0x10, 0x00, 0x42, /* 7: mov byte [0x100015], 0x42 */
+            0x90, 0x90, 0x90, 0x90, 0x90, 0x90,       /* e: nops */
+            0xb8, 0x11, 0x00, 0x00, 0x00,             /* 14: mov eax, 0x11 (patched) */
+            0x01, 0xc3,                               /* 19: add ebx, eax */
+            0xfe, 0x05, 0x15, 0x00, 0x10, 0x00,       /* 1b: inc byte [0x100015] */
+            0x49,                                     /* 21: dec ecx */
+            0x75, 0xf0,                               /* 22: jnz 0x14 */
+            0xf4,                                     /* 24: hlt */
+        };
+        memcpy(f->bus.ram + CODE, prog, sizeof(prog));
+        f->c->eip = CODE;
+        run_to_halt(f->c);
+        /* eax takes 0x42, 0x43, ... 0x46 across the five iterations. */
+        assert_int_equal(f->c->regs[R_EAX], 0x46);
+        assert_int_equal(f->c->regs[R_EBX], 0x42 + 0x43 + 0x44 + 0x45 + 0x46);
+        assert_int_equal(f->c->eip, CODE + 0x25);
+        fx_free(f);
+    }
+}
+
+/* A block that rewrites an instruction inside itself, after the store. */
+static void test_smc_same_block(void **state)
+{
+    (void)state;
+    for (int accel = 0; accel < 2; accel++) {
+        Fx *f = new_machine();
+        f->c->accel = accel ? ACCEL_TCG : ACCEL_INTERP;
+        static const uint8_t prog[] = {
+            0xc7, 0x05, 0x0b, 0x00, 0x10, 0x00,       /* 0: mov dword [0x10000b], */
+            0x99, 0x99, 0x99, 0x99,                   /*    0x99999999          */
+            0xb8, 0x01, 0x00, 0x00, 0x00,             /* a: mov eax, 1 (imm patched) */
+            0xf4,                                     /* f: hlt */
+        };
+        memcpy(f->bus.ram + CODE, prog, sizeof(prog));
+        f->c->eip = CODE;
+        run_to_halt(f->c);
+        assert_int_equal(f->c->regs[R_EAX], 0x99999999u);
+        /* Run it again from the start: the patched bytes are the code. */
+        f->c->eip = CODE;
+        f->c->halted = false;
+        f->c->regs[R_EAX] = 0;
+        run_to_halt(f->c);
+        assert_int_equal(f->c->regs[R_EAX], 0x99999999u);
+        fx_free(f);
+    }
+}
+
+/* A page fault in the middle of a block: EIP and every register as the
+ * interpreter leaves them (precise exceptions). */
+static void test_precise_fault(void **state)
+{
+    (void)state;
+    static const uint8_t prog[] = {
+        0xb8, 0x01, 0x00, 0x00, 0x00,             /* mov eax, 1 */
+        0x01, 0xc3,                               /* add ebx, eax */
+        0x8b, 0x0d, 0x00, 0x00, 0x00, 0x40,       /* mov ecx, [0x40000000] */
+        0xb8, 0x02, 0x00, 0x00, 0x00,             /* mov eax, 2 */
+        0xf4,
+    };
+    Snap a, t;
+    for (int accel = 0; accel < 2; accel++) {
+        Fx *f = new_machine();
+        f->c->accel = accel ? ACCEL_TCG : ACCEL_INTERP;
+        /* Paging on with one identity-mapped 4 MiB page: 0x40000000 is
+         * unmapped. */
+        uint32_t pd = 0x300000;
+        memset(f->bus.ram + pd, 0, 4096);
+        fx_w32(&f->bus, pd, 0x000000e3);          /* 4 MiB, P RW A D PS */
+        f->c->cr4 |= CR4_PSE;
+        cpu_set_cr3(f->c, pd);
+        cpu_set_cr0(f->c, f->c->cr0 | CR0_PG);
+        memcpy(f->bus.ram + CODE, prog, sizeof(prog));
+        f->c->regs[R_EBX] = 10;
+        f->c->eip = CODE;
+        run_to_halt(f->c);
+        snap(f, accel ? &t : &a);
+        /* #PF delivered: the handler's HLT, the faulting EIP pushed. */
+        assert_int_equal(f->c->eip, FX_HANDLERS + 14 * 16 + 1);
+        assert_int_equal(fx_stack(f, 1), CODE + 7);
+        assert_int_equal(f->c->cr2, 0x40000000u);
+        assert_int_equal(f->c->regs[R_EAX], 1);
+        assert_int_equal(f->c->regs[R_EBX], 11);
+        fx_free(f);
+    }
+    assert_memory_equal(&a, &t, sizeof(a));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_smc_next_insn),
+        cmocka_unit_test(test_smc_same_block),
+        cmocka_unit_test(test_precise_fault),
+        cmocka_unit_test(test_random_vs_interp),
+    };
+    return cmocka_run_group_tests_name("tcg_x86", tests, NULL, NULL);
+}
