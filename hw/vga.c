@@ -34,7 +34,7 @@ static const uint8_t ar_mask[32] = {
 
 static inline bool crtc_is_color(const VGAState *s)
 {
-    return s->r.misc & 1;
+    return s->r->misc & 1;
 }
 
 static inline uint32_t expand_bits(uint8_t four)
@@ -54,7 +54,7 @@ static inline uint32_t replicate(uint8_t b)
 
 static uint8_t dac_component(const VGAState *s, uint8_t v)
 {
-    if (s->r.vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_8BIT_DAC)
+    if (s->r->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_8BIT_DAC)
         return v;
     v &= 0x3f;
     return (uint8_t)((v << 2) | (v >> 4));
@@ -63,7 +63,7 @@ static uint8_t dac_component(const VGAState *s, uint8_t v)
 void vga_palette_changed(VGAState *s)
 {
     for (int i = 0; i < 256; i++) {
-        const uint8_t *c = &s->r.palette[i * 3];
+        const uint8_t *c = &s->r->palette[i * 3];
         s->pal_rgb[i] = (uint32_t)dac_component(s, c[0]) << 16 |
                         (uint32_t)dac_component(s, c[1]) << 8 |
                         dac_component(s, c[2]);
@@ -84,13 +84,13 @@ void vga_invalidate(VGAState *s)
  * memory map select bits (GR6 bits 2-3) open, or -1 when outside it. */
 static int64_t legacy_addr(const VGAState *s, uint32_t off)
 {
-    switch ((s->r.gr[6] >> 2) & 3) {
+    switch ((s->r->gr[6] >> 2) & 3) {
     case 0:
         return off;
     case 1:
         if (off >= 0x10000)
             return -1;
-        return (int64_t)off + s->r.bank_offset;
+        return (int64_t)off + s->r->bank_offset;
     case 2:
         if (off < 0x10000 || off >= 0x18000)
             return -1;
@@ -107,7 +107,7 @@ static uint8_t legacy_readb(VGAState *s, uint32_t off)
     int64_t a = legacy_addr(s, off);
     if (a < 0)
         return 0xff;
-    VGARegs *r = &s->r;
+    VGARegs *r = s->r;
     if (r->sr[4] & 0x08) {                    /* chain-4 */
         return (uint64_t)a < s->vram_size ? s->vram[a] : 0xff;
     }
@@ -135,7 +135,7 @@ static void legacy_writeb(VGAState *s, uint32_t off, uint8_t v)
     int64_t a = legacy_addr(s, off);
     if (a < 0)
         return;
-    VGARegs *r = &s->r;
+    VGARegs *r = s->r;
     uint8_t map_mask = r->sr[2] & 0x0f;
     if (r->sr[4] & 0x08) {                    /* chain-4 */
         if ((uint64_t)a < s->vram_size && (map_mask & (1u << (a & 3)))) {
@@ -266,26 +266,26 @@ static int vbe_bytes_pp(int bpp)
 
 static bool vbe_enabled(const VGAState *s)
 {
-    return s->r.vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED;
+    return s->r->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED;
 }
 
 /* Recompute the scanline length and the visible origin from the virtual
  * width and the x/y offsets. */
 static void vbe_update_layout(VGAState *s)
 {
-    uint16_t *v = s->r.vbe_regs;
+    uint16_t *v = s->r->vbe_regs;
     int bpp = v[VBE_DISPI_INDEX_BPP];
     uint32_t vw = v[VBE_DISPI_INDEX_VIRT_WIDTH];
     uint32_t line = bpp == 4 ? vw / 2 : vw * vbe_bytes_pp(bpp);
     if (!line)
         line = 1;
-    s->r.vbe_line = line;
+    s->r->vbe_line = line;
     uint32_t vh = s->vram_size / line;
     v[VBE_DISPI_INDEX_VIRT_HEIGHT] = vh > 0xffff ? 0xffff : (uint16_t)vh;
     uint32_t x = v[VBE_DISPI_INDEX_X_OFFSET], y = v[VBE_DISPI_INDEX_Y_OFFSET];
     uint64_t start = (uint64_t)y * line +
                      (bpp == 4 ? (x / 8) * 4 : (uint64_t)x * vbe_bytes_pp(bpp));
-    s->r.vbe_start = start < s->vram_size ? (uint32_t)start : 0;
+    s->r->vbe_start = start < s->vram_size ? (uint32_t)start : 0;
     s->full_redraw = true;
 }
 
@@ -297,7 +297,7 @@ static bool vbe_bpp_ok(int bpp)
 
 static void vbe_enable(VGAState *s, uint16_t val)
 {
-    uint16_t *v = s->r.vbe_regs;
+    uint16_t *v = s->r->vbe_regs;
     int bpp = v[VBE_DISPI_INDEX_BPP];
     uint32_t xres = v[VBE_DISPI_INDEX_XRES], yres = v[VBE_DISPI_INDEX_YRES];
     uint64_t need = bpp == 4 ? (uint64_t)xres / 2 * yres
@@ -315,7 +315,7 @@ static void vbe_enable(VGAState *s, uint16_t val)
     v[VBE_DISPI_INDEX_X_OFFSET] = 0;
     v[VBE_DISPI_INDEX_Y_OFFSET] = 0;
     v[VBE_DISPI_INDEX_BANK] = 0;
-    s->r.bank_offset = 0;
+    s->r->bank_offset = 0;
     vbe_update_layout(s);
     if (!(val & VBE_DISPI_NOCLEARMEM)) {
         memset(s->vram, 0, need);
@@ -324,20 +324,20 @@ static void vbe_enable(VGAState *s, uint16_t val)
     /* Put the VGA side into a graphics mode with the 64 KiB window at
      * 0xA0000, linear (chain-4) for packed pixels, so the banked window
      * and legacy readers see the framebuffer as SeaVGABIOS expects. */
-    s->r.gr[6] = (uint8_t)((s->r.gr[6] & ~0x0c) | 0x05);
-    s->r.gr[5] &= ~0x10;
+    s->r->gr[6] = (uint8_t)((s->r->gr[6] & ~0x0c) | 0x05);
+    s->r->gr[5] &= ~0x10;
     if (bpp != 4)
-        s->r.sr[4] |= 0x08;
-    s->r.sr[4] |= 0x04;
-    s->r.sr[2] = 0x0f;
-    s->r.cr[0x17] |= 0x03;
+        s->r->sr[4] |= 0x08;
+    s->r->sr[4] |= 0x04;
+    s->r->sr[2] = 0x0f;
+    s->r->cr[0x17] |= 0x03;
     s->full_redraw = true;
 }
 
 static uint16_t vbe_read_data(VGAState *s)
 {
-    uint16_t idx = s->r.vbe_index;
-    uint16_t *v = s->r.vbe_regs;
+    uint16_t idx = s->r->vbe_index;
+    uint16_t *v = s->r->vbe_regs;
     if (idx >= VBE_DISPI_INDEX_NB)
         return 0;
     if ((v[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_GETCAPS) &&
@@ -353,8 +353,8 @@ static uint16_t vbe_read_data(VGAState *s)
 
 static void vbe_write_data(VGAState *s, uint16_t val)
 {
-    uint16_t *v = s->r.vbe_regs;
-    switch (s->r.vbe_index) {
+    uint16_t *v = s->r->vbe_regs;
+    switch (s->r->vbe_index) {
     case VBE_DISPI_INDEX_ID:
         if (val >= VBE_DISPI_ID0 && val <= VBE_DISPI_ID5)
             v[VBE_DISPI_INDEX_ID] = val;
@@ -365,18 +365,18 @@ static void vbe_write_data(VGAState *s, uint16_t val)
         /* The mode is fixed while it is shown. */
         if (vbe_enabled(s))
             break;
-        if (s->r.vbe_index == VBE_DISPI_INDEX_XRES &&
+        if (s->r->vbe_index == VBE_DISPI_INDEX_XRES &&
             (val > VBE_DISPI_MAX_XRES || (val & 7)))
             break;
-        if (s->r.vbe_index == VBE_DISPI_INDEX_YRES && val > VBE_DISPI_MAX_YRES)
+        if (s->r->vbe_index == VBE_DISPI_INDEX_YRES && val > VBE_DISPI_MAX_YRES)
             break;
-        if (s->r.vbe_index == VBE_DISPI_INDEX_BPP) {
+        if (s->r->vbe_index == VBE_DISPI_INDEX_BPP) {
             if (val == 0)
                 val = 8;
             if (!vbe_bpp_ok(val))
                 break;
         }
-        v[s->r.vbe_index] = val;
+        v[s->r->vbe_index] = val;
         break;
     }
     case VBE_DISPI_INDEX_ENABLE:
@@ -384,7 +384,7 @@ static void vbe_write_data(VGAState *s, uint16_t val)
             vbe_enable(s, val);
         } else {
             v[VBE_DISPI_INDEX_ENABLE] = val;
-            s->r.bank_offset = 0;
+            s->r->bank_offset = 0;
             s->full_redraw = true;
         }
         /* The 8-bit DAC flag changes how palette entries read. */
@@ -394,7 +394,7 @@ static void vbe_write_data(VGAState *s, uint16_t val)
         uint32_t off = (uint32_t)val << 16;
         if (off < s->vram_size) {
             v[VBE_DISPI_INDEX_BANK] = val;
-            s->r.bank_offset = off;
+            s->r->bank_offset = off;
         }
         break;
     }
@@ -411,7 +411,7 @@ static void vbe_write_data(VGAState *s, uint16_t val)
     }
     case VBE_DISPI_INDEX_X_OFFSET:
     case VBE_DISPI_INDEX_Y_OFFSET:
-        v[s->r.vbe_index] = val;
+        v[s->r->vbe_index] = val;
         vbe_update_layout(s);
         break;
     default:
@@ -423,7 +423,7 @@ static void vbe_write_data(VGAState *s, uint16_t val)
 
 static uint8_t ioport_readb(VGAState *s, uint16_t port)
 {
-    VGARegs *r = &s->r;
+    VGARegs *r = s->r;
     /* The CRTC and status ports answer at 0x3bx or 0x3dx, not both. */
     if ((port >= 0x3b0 && port <= 0x3bf && crtc_is_color(s)) ||
         (port >= 0x3d0 && port <= 0x3df && !crtc_is_color(s)))
@@ -485,7 +485,7 @@ static uint8_t ioport_readb(VGAState *s, uint16_t port)
 
 static void ioport_writeb(VGAState *s, uint16_t port, uint8_t v)
 {
-    VGARegs *r = &s->r;
+    VGARegs *r = s->r;
     if ((port >= 0x3b0 && port <= 0x3bf && crtc_is_color(s)) ||
         (port >= 0x3d0 && port <= 0x3df && !crtc_is_color(s)))
         return;
@@ -590,7 +590,7 @@ uint32_t vga_ioport_read(void *opaque, uint16_t port, int size)
     VGAState *s = opaque;
     if (port >= 0x1ce && port <= 0x1d0) {
         if (port == 0x1ce)
-            return s->r.vbe_index;
+            return s->r->vbe_index;
         return vbe_read_data(s);
     }
     uint32_t v = 0;
@@ -604,7 +604,7 @@ void vga_ioport_write(void *opaque, uint16_t port, uint32_t val, int size)
     VGAState *s = opaque;
     if (port >= 0x1ce && port <= 0x1d0) {
         if (port == 0x1ce)
-            s->r.vbe_index = (uint16_t)val;
+            s->r->vbe_index = (uint16_t)val;
         else
             vbe_write_data(s, (uint16_t)val);
         return;
@@ -619,17 +619,17 @@ void vga_ioport_write(void *opaque, uint16_t port, uint32_t val, int size)
 void vga_reset(void *opaque)
 {
     VGAState *s = opaque;
-    memset(&s->r, 0, sizeof(s->r));
-    s->r.pel_mask = 0xff;
-    s->r.misc = 0x01;                  /* colour CRTC ports at 0x3dx */
-    s->r.sr[2] = 0x0f;
-    s->r.gr[6] = 0x0c;                 /* text window at 0xB8000 */
-    s->r.gr[8] = 0xff;
-    s->r.vbe_regs[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID5;
-    s->r.vbe_regs[VBE_DISPI_INDEX_XRES] = 640;
-    s->r.vbe_regs[VBE_DISPI_INDEX_YRES] = 480;
-    s->r.vbe_regs[VBE_DISPI_INDEX_BPP] = 8;
-    s->r.vbe_regs[VBE_DISPI_INDEX_VIRT_WIDTH] = 640;
+    memset(s->r, 0, sizeof(*s->r));
+    s->r->pel_mask = 0xff;
+    s->r->misc = 0x01;                  /* colour CRTC ports at 0x3dx */
+    s->r->sr[2] = 0x0f;
+    s->r->gr[6] = 0x0c;                 /* text window at 0xB8000 */
+    s->r->gr[8] = 0xff;
+    s->r->vbe_regs[VBE_DISPI_INDEX_ID] = VBE_DISPI_ID5;
+    s->r->vbe_regs[VBE_DISPI_INDEX_XRES] = 640;
+    s->r->vbe_regs[VBE_DISPI_INDEX_YRES] = 480;
+    s->r->vbe_regs[VBE_DISPI_INDEX_BPP] = 8;
+    s->r->vbe_regs[VBE_DISPI_INDEX_VIRT_WIDTH] = 640;
     vbe_update_layout(s);
     memset(s->vram, 0, s->vram_size);
     memset(s->dirty, 1, s->dirty_pages);
@@ -639,8 +639,16 @@ void vga_reset(void *opaque)
 static void vga_post_load(void *opaque)
 {
     VGAState *s = opaque;
-    if (s->r.bank_offset >= s->vram_size)
-        s->r.bank_offset = 0;
+    VGARegs *r = s->r;
+    /* A loaded image is untrusted: bring every index back in range. */
+    if (r->bank_offset >= s->vram_size)
+        r->bank_offset = 0;
+    if (r->dac_sub > 2)
+        r->dac_sub = 0;
+    if (!vbe_bpp_ok(r->vbe_regs[VBE_DISPI_INDEX_BPP])) {
+        r->vbe_regs[VBE_DISPI_INDEX_BPP] = 8;
+        r->vbe_regs[VBE_DISPI_INDEX_ENABLE] &= ~VBE_DISPI_ENABLED;
+    }
     vbe_update_layout(s);
     vga_invalidate(s);
 }
@@ -669,7 +677,8 @@ VGAState *vga_create(Bus *bus, const VGAConfig *cfg, char *err, size_t n)
         return NULL;
     }
     s->vram_size = vram;
-    s->vram = calloc(1, vram);
+    s->r = calloc(1, sizeof(VGARegs) + vram);
+    s->vram = s->r ? (uint8_t *)(s->r + 1) : NULL;
     s->dirty_pages = vram >> VGA_PAGE_SHIFT;
     s->dirty = calloc(1, s->dirty_pages);
     if (!s->vram || !s->dirty) {
@@ -736,8 +745,9 @@ VGAState *vga_create(Bus *bus, const VGAConfig *cfg, char *err, size_t n)
         s->dev.name = "vga-regs";
         s->dev.opaque = s;
         s->dev.reset = vga_reset;
-        s->dev.state = &s->r;
-        s->dev.state_size = sizeof(s->r);
+        /* Registers and VRAM are one block, so snapshots carry both. */
+        s->dev.state = s->r;
+        s->dev.state_size = sizeof(*s->r) + s->vram_size;
         s->dev.post_load = vga_post_load;
         bus_add_device(bus, &s->dev);
     }
@@ -754,7 +764,7 @@ void vga_destroy(VGAState *s)
         return;
     if (s->console)
         console_register_display(NULL, NULL);
-    free(s->vram);
+    free(s->r);
     free(s->dirty);
     free(s->rom);
     free(s->text_shadow);
@@ -778,7 +788,7 @@ static const uint8_t mode3_ar[AR_COUNT] = {
 
 void vga_set_text_mode(VGAState *s, const uint8_t *font16)
 {
-    VGARegs *r = &s->r;
+    VGARegs *r = s->r;
     r->vbe_regs[VBE_DISPI_INDEX_ENABLE] = 0;
     r->bank_offset = 0;
     r->misc = 0x67;

@@ -50,7 +50,7 @@ enum { VGA_KIND_NONE, VGA_KIND_TEXT, VGA_KIND_PLANAR, VGA_KIND_256,
 #define VGA_PAGE_SHIFT 12
 
 struct VGAState {
-    VGARegs r;
+    VGARegs *r;                   /* followed by the VRAM in one block */
     Device dev;
     Bus *bus;
     PCIDevice *pci;

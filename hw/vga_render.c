@@ -17,7 +17,7 @@
 /* 16-colour index -> XRGB through the attribute palette and the DAC. */
 static void build_pal16(const VGAState *s, uint32_t out[16])
 {
-    const VGARegs *r = &s->r;
+    const VGARegs *r = s->r;
     for (int c = 0; c < 16; c++) {
         uint8_t v = r->ar[c & r->ar[0x12] & 0x0f];
         if (r->ar[0x10] & 0x80)          /* P5/P4 from the colour select */
@@ -34,7 +34,7 @@ static int crtc_vde(const VGARegs *r)
 
 static void compute_geom(const VGAState *s, VGAGeom *g)
 {
-    const VGARegs *r = &s->r;
+    const VGARegs *r = s->r;
     memset(g, 0, sizeof(*g));
     if (r->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED) {
         g->width = r->vbe_regs[VBE_DISPI_INDEX_XRES];
@@ -121,7 +121,7 @@ static uint32_t font_base(uint8_t sr3, bool map_a)
 
 static void draw_text(VGAState *s, DisplaySurface *surf, bool full)
 {
-    VGARegs *r = &s->r;
+    VGARegs *r = s->r;
     VGAGeom *g = &s->geom;
     int cells = g->cols * g->rows;
     if (s->text_cells != cells || !s->text_shadow) {
@@ -241,7 +241,7 @@ static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
     uint32_t pal16[16];
     build_pal16(s, pal16);
     bool legacy = g->kind != VGA_KIND_VBE &&
-                  !(s->r.vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED);
+                  !(s->r->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED);
     uint32_t bytes = g->kind == VGA_KIND_VBE ? (uint32_t)g->width * ((g->bpp + 7) / 8)
                    : g->kind == VGA_KIND_256 ? (uint32_t)g->width
                    : g->kind == VGA_KIND_CGA2 ? (uint32_t)(g->width + 3) / 4 * 2
@@ -271,7 +271,7 @@ static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
             draw_line_vbe(s, px, (uint32_t)off, g->width, g->bpp);
         } else if (g->kind == VGA_KIND_256) {
             for (int x = 0; x < g->width; x++)
-                px[x] = s->pal_rgb[s->vram[off + x] & s->r.pel_mask];
+                px[x] = s->pal_rgb[s->vram[off + x] & s->r->pel_mask];
         } else if (g->kind == VGA_KIND_CGA2) {
             /* Odd/even layout: CPU byte b lives at 4 * (b / 2) + b % 2. */
             uint64_t b0 = off / 2;

@@ -594,6 +594,57 @@ static void test_text_mode_rom_font(void **state)
     assert_int_equal(pixel(400, 300), 0);
 }
 
+/* On a real bus: ports and the legacy window are registered, and the
+ * device's saved state carries registers and VRAM and survives a hostile
+ * image. */
+static void test_bus_and_snapshot(void **state)
+{
+    static Bus b;
+    bus_init(&b, 2 << 20);
+    char err[128];
+    VGAConfig cfg = { .devfn = -1, .vram_size = 1 << 20 };
+    VGAState *v = vga_create(&b, &cfg, err, sizeof(err));
+    assert_non_null(v);
+    bus_pio_write(&b, 0x3c4, 0x0a02, 2);
+    assert_int_equal(bus_pio_read(&b, 0x3c5, 1), 0x0a);
+    bus_pio_write(&b, 0x1ce, VBE_DISPI_INDEX_ID, 2);
+    assert_int_equal(bus_pio_read(&b, 0x1cf, 2), VBE_DISPI_ID5);
+    bus_pio_write(&b, 0x3c4, 0x0f02, 2);
+    bus_pio_write(&b, 0x3ce, 0x1005, 2);            /* odd/even reads */
+    bus_mem_write(&b, 0xB8000, 0x1e41, 2);          /* window at B8000 */
+    assert_int_equal(bus_mem_read(&b, 0xB8000, 2), 0x1e41);
+    /* Without PCI the LFB sits at its fixed address. */
+    bus_mem_write(&b, VGA_LFB_DEFAULT + 0x100, 0xdeadbeef, 4);
+    assert_int_equal(vga_vram(v)[0x100], 0xef);
+
+    Device *d = bus_find_device(&b, "vga-regs");
+    assert_non_null(d);
+    assert_true(d->state_size > (1u << 20));
+    uint8_t *saved = malloc(d->state_size);
+    memcpy(saved, d->state, d->state_size);
+    bus_pio_write(&b, 0x3c4, 0x0a02, 2);
+    bus_mem_write(&b, VGA_LFB_DEFAULT + 0x100, 0, 4);
+    bus_pio_write(&b, 0x3c4, 0x0302, 2);
+    memcpy(d->state, saved, d->state_size);
+    d->post_load(d->opaque);
+    assert_int_equal(vga_vram(v)[0x100], 0xef);
+    assert_int_equal(bus_pio_read(&b, 0x3c5, 1), 0x0f);   /* as saved */
+    assert_int_equal(bus_mem_read(&b, 0xB8000, 2), 0x1e41);
+    /* Garbage state: every byte 0xff. Nothing may go out of bounds. */
+    memset(d->state, 0xff, d->state_size);
+    d->post_load(d->opaque);
+    for (int i = 0; i < 8; i++) {
+        bus_pio_write(&b, 0x3c9, 0x3f, 1);
+        bus_pio_read(&b, 0x3c9, 1);
+        bus_mem_write(&b, 0xA0000 + i * 0x3333u, 0x55, 1);
+        bus_mem_read(&b, 0xA0000 + i * 0x3333u, 1);
+    }
+    vga_update_display(v, true);
+    free(saved);
+    vga_destroy(v);
+    bus_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -609,6 +660,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_vbe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guest_cannot_escape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_mode_rom_font, setup, teardown),
+        cmocka_unit_test(test_bus_and_snapshot),
     };
     return cmocka_run_group_tests_name("vga", tests, NULL, NULL);
 }
