@@ -34,6 +34,14 @@ static Fx *new_machine(void)
     return f;
 }
 
+/* cpu/interp.c frees its decode cache here; cpu_free does not (yet). */
+void interp_free_cache(CPUState *c);
+static void free_machine(Fx *f)
+{
+    interp_free_cache(f->c);
+    fx_free(f);
+}
+
 static void run_to_halt(CPUState *c)
 {
     for (int i = 0; i < 1000; i++)
@@ -53,10 +61,20 @@ static uint32_t rnd(void)
     return rs;
 }
 
-typedef struct Gen { uint8_t *p; uint32_t at; } Gen;   /* at: guest address */
+typedef struct Gen { uint8_t *p; uint32_t at; } Gen;   /* at: offset in CS */
+
+/* The machine state a case runs in. */
+enum { M_PM32, M_USER, M_SEGS, M_REAL, M_COUNT };
+static const char *const mode_names[M_COUNT] = {
+    "flat ring 0", "flat ring 3", "DS/ES with bases and limits", "real mode" };
+static int gmode;
+static bool g16(void) { return gmode == M_REAL; }
 
 static void b(Gen *g, unsigned v) { *g->p++ = (uint8_t)v; g->at++; }
 static void d32(Gen *g, uint32_t v) { for (int i = 0; i < 4; i++) b(g, (v >> (8 * i)) & 0xff); }
+static void d16(Gen *g, uint32_t v) { b(g, v & 0xff); b(g, (v >> 8) & 0xff); }
+/* An immediate of the default operand size. */
+static void dimm(Gen *g, uint32_t v) { if (g16()) d16(g, v); else d32(g, v); }
 
 /* A general register other than ESP. */
 static unsigned greg(void)
@@ -66,16 +84,30 @@ static unsigned greg(void)
     return r;
 }
 
+/* The data area as an offset in DS (flat modes: its linear address). */
+static uint32_t data_base(void)
+{
+    return gmode == M_PM32 || gmode == M_USER ? DATA : 0;
+}
+
 static uint32_t daddr(int size)
 {
-    return DATA + (rnd() % (DATA_SIZE - 8)) / (unsigned)size * (unsigned)size +
-           (rnd() % 4 == 0 ? 1 : 0);
+    /* With a segment limit, now and then an access just past it. */
+    if (gmode == M_SEGS && rnd() % 64 == 0)
+        return DATA_SIZE - 1;
+    return data_base() + (rnd() % (DATA_SIZE - 8)) / (unsigned)size *
+           (unsigned)size + (rnd() % 4 == 0 ? 1 : 0);
 }
 
 static void modrm_abs(Gen *g, unsigned reg, int size)
 {
-    b(g, (reg & 7) << 3 | 5);
-    d32(g, daddr(size));
+    if (g16()) {
+        b(g, (reg & 7) << 3 | 6);
+        d16(g, daddr(size));
+    } else {
+        b(g, (reg & 7) << 3 | 5);
+        d32(g, daddr(size));
+    }
 }
 
 static void one_insn(Gen *g)
@@ -98,7 +130,7 @@ static void one_insn(Gen *g)
         break;
     case 5:                                 /* alu r32, imm32 / imm8 */
         if (rnd() & 1) {
-            b(g, 0x81); b(g, 0xc0 | (rnd() % 8) << 3 | greg()); d32(g, rnd());
+            b(g, 0x81); b(g, 0xc0 | (rnd() % 8) << 3 | greg()); dimm(g, rnd());
         } else {
             b(g, 0x83); b(g, 0xc0 | (rnd() % 8) << 3 | greg()); b(g, rnd());
         }
@@ -108,7 +140,7 @@ static void one_insn(Gen *g)
         modrm_abs(g, greg(), 4);
         break;
     case 7:                                 /* alu [mem], imm8 */
-        b(g, 0x83); b(g, (rnd() % 8) << 3 | 5); d32(g, daddr(4)); b(g, rnd());
+        b(g, 0x83); modrm_abs(g, rnd() % 8, 4); b(g, rnd());
         break;
     case 8:                                 /* inc/dec r32 */
         b(g, ((rnd() & 1) ? 0x40 : 0x48) + greg());
@@ -121,7 +153,7 @@ static void one_insn(Gen *g)
         }
         break;
     case 10:                                /* mov r, imm32 */
-        b(g, 0xb8 + greg()); d32(g, rnd());
+        b(g, 0xb8 + greg()); dimm(g, rnd());
         break;
     case 11:                                /* mov r, r / [mem] both ways */
         b(g, 0x89 + (rnd() % 2) * 2 - (rnd() % 3 == 0));
@@ -137,9 +169,13 @@ static void one_insn(Gen *g)
         else
             modrm_abs(g, greg(), 2);
         break;
-    case 13:                                /* lea r, [r + r*s + disp32] */
-        b(g, 0x8d); b(g, greg() << 3 | 0x84);
-        b(g, (rnd() % 4) << 6 | greg() << 3 | greg()); d32(g, rnd());
+    case 13:                                /* lea r, [r + r*s + disp] */
+        if (g16()) {
+            b(g, 0x8d); b(g, greg() << 3 | 0x80 | (rnd() % 8)); d16(g, rnd());
+        } else {
+            b(g, 0x8d); b(g, greg() << 3 | 0x84);
+            b(g, (rnd() % 4) << 6 | greg() << 3 | greg()); d32(g, rnd());
+        }
         break;
     case 14:                                /* xchg */
         b(g, 0x87);
@@ -152,7 +188,7 @@ static void one_insn(Gen *g)
         if (rnd() & 1) {
             b(g, 0x85); b(g, 0xc0 | greg() << 3 | greg());
         } else {
-            b(g, 0xa9); d32(g, rnd());
+            b(g, 0xa9); dimm(g, rnd());
         }
         break;
     case 16: case 17:                       /* setcc r8 / [mem] */
@@ -172,7 +208,7 @@ static void one_insn(Gen *g)
     case 20:                                /* push r / push imm / pop r */
         switch (rnd() % 3) {
         case 0: b(g, 0x50 + rnd() % 8); break;
-        case 1: b(g, 0x68); d32(g, rnd()); break;
+        case 1: b(g, 0x68); dimm(g, rnd()); break;
         default: b(g, 0x6a); b(g, rnd()); break;
         }
         b(g, 0x58 + greg());
@@ -197,11 +233,11 @@ static void one_insn(Gen *g)
         break;
     }
     case 25:                                /* call next; pop r */
-        b(g, 0xe8); d32(g, 0);
+        b(g, 0xe8); dimm(g, 0);
         b(g, 0x58 + greg());
         break;
     case 26:                                /* push next; ret */
-        b(g, 0x68); d32(g, g->at + 5);
+        b(g, 0x68); dimm(g, g->at + (g16() ? 3 : 5));
         b(g, 0xc3);
         break;
     case 27:                                /* flag instructions */
@@ -210,12 +246,15 @@ static void one_insn(Gen *g)
         break;
     case 28:                                /* 16-bit operand mov/alu imm */
         b(g, 0x66); b(g, 0x81); b(g, 0xc0 | (rnd() % 8) << 3 | greg());
-        b(g, rnd()); b(g, rnd());
+        if (g16())
+            d32(g, rnd());
+        else
+            d16(g, rnd());
         break;
     case 29: {                              /* a short rep movs/stos */
-        b(g, 0xbe); d32(g, daddr(4) & ~0xffu);         /* mov esi */
-        b(g, 0xbf); d32(g, (daddr(4) & ~0xffu) + 8);   /* mov edi */
-        b(g, 0xb9); d32(g, rnd() % 9);                 /* mov ecx */
+        b(g, 0xbe); dimm(g, data_base() + (rnd() % 3) * 0x100); /* mov esi */
+        b(g, 0xbf); dimm(g, data_base() + (rnd() % 3) * 0x100 + 8);
+        b(g, 0xb9); dimm(g, rnd() % 9);                 /* mov ecx */
         b(g, 0xf3); b(g, (const uint8_t[]){ 0xa4, 0xa5, 0xaa, 0xab }[rnd() % 4]);
         break;
     }
@@ -243,13 +282,79 @@ typedef struct Snap {
     uint8_t stack[256];
 } Snap;
 
+#define REAL_CS 0x5000
+#define REAL_DS 0x6000
+#define REAL_SS 0x7000
+#define REAL_SP 0x200
+
+static uint32_t code_lin(void) { return gmode == M_REAL ? REAL_CS << 4 : CODE; }
+static uint32_t code_start(void) { return gmode == M_REAL ? 0 : CODE; }
+
+static uint32_t data_lin(void)
+{
+    return gmode == M_REAL ? REAL_DS << 4 : gmode == M_SEGS ? 0x40000 : DATA;
+}
+
+static uint32_t stack_top(void)
+{
+    return gmode == M_REAL ? (REAL_SS << 4) + REAL_SP :
+           gmode == M_USER ? FX_STACK3 : FX_STACK0;
+}
+
 static void snap(Fx *f, Snap *s)
 {
     memcpy(s->regs, f->c->regs, sizeof(s->regs));
     s->eip = f->c->eip;
     s->eflags = cpu_get_eflags(f->c) & (EF_ARITH | EF_DF);
-    memcpy(s->data, f->bus.ram + DATA, DATA_SIZE);
-    memcpy(s->stack, f->bus.ram + FX_STACK0 - 256, 256);
+    memcpy(s->data, f->bus.ram + data_lin(), DATA_SIZE);
+    memcpy(s->stack, f->bus.ram + stack_top() - 256, 256);
+}
+
+static void real_seg(CPUState *c, int seg, uint16_t sel)
+{
+    c->seg[seg].sel = sel;
+    c->seg[seg].base = (uint32_t)sel << 4;
+    c->seg[seg].limit = 0xffff;
+    c->seg[seg].flags = SEGF_P | SEGF_S | ((seg == R_CS ? 11u : 3u) << 8);
+}
+
+static void set_mode(Fx *f)
+{
+    CPUState *c = f->c;
+    c->cr0 |= CR0_PE;
+    c->idt.base = FX_IDT;
+    c->idt.limit = 256 * 8 - 1;
+    fx_load_flat(c, R_CS, SEL_CODE0, 0, true);
+    for (int s = R_ES; s <= R_GS; s++)
+        if (s != R_CS)
+            fx_load_flat(c, s, SEL_DATA0, 0, false);
+    c->cpl = 0;
+    switch (gmode) {
+    case M_USER:
+        fx_ring3(f);
+        break;
+    case M_SEGS:
+        cpu_load_seg(c, R_DS, SEL_SMALL);
+        cpu_load_seg(c, R_ES, SEL_SMALL);
+        break;
+    case M_REAL:
+        c->cr0 &= ~CR0_PE;
+        real_seg(c, R_CS, REAL_CS);
+        real_seg(c, R_DS, REAL_DS);
+        real_seg(c, R_ES, REAL_DS);
+        real_seg(c, R_FS, REAL_DS);
+        real_seg(c, R_GS, REAL_DS);
+        real_seg(c, R_SS, REAL_SS);
+        /* Real-mode vectors all lead to a HLT at 0:0x500. */
+        c->idt.base = 0;
+        c->idt.limit = 0x3ff;
+        for (int v = 0; v < 256; v++)
+            fx_w32(&f->bus, (uint32_t)v * 4, 0x500);
+        f->bus.ram[0x500] = 0xf4;
+        break;
+    default:
+        break;
+    }
 }
 
 static void setup_case(Fx *f, const uint8_t *code, size_t len, uint32_t seed)
@@ -258,17 +363,21 @@ static void setup_case(Fx *f, const uint8_t *code, size_t len, uint32_t seed)
     /* Through the bus, so both engines drop what they cached of the old
      * program at the same address (NULL: keep the program). */
     if (code)
-        bus_mem_rw(&f->bus, CODE, (void *)code, len, true);
+        bus_mem_rw(&f->bus, code_lin(), (void *)code, len, true);
+    set_mode(f);
     uint32_t save = rs;
     rs = seed;
     for (int i = 0; i < 8; i++)
         c->regs[i] = rnd() % 3 == 0 ? rnd() % 256 : rnd();
-    c->regs[R_ESP] = FX_STACK0;
+    c->regs[R_ESP] = stack_top() - (gmode == M_REAL ? REAL_SS << 4 : 0);
+    uint8_t buf[DATA_SIZE];
     for (uint32_t i = 0; i < DATA_SIZE; i++)
-        f->bus.ram[DATA + i] = (uint8_t)rnd();
-    memset(f->bus.ram + FX_STACK0 - 256, 0, 256);
+        buf[i] = (uint8_t)rnd();
+    bus_mem_rw(&f->bus, data_lin(), buf, DATA_SIZE, true);
+    memset(buf, 0, 256);
+    bus_mem_rw(&f->bus, stack_top() - 256, buf, 256, true);
     cpu_set_eflags(c, EF_FIXED | (rnd() & EF_ARITH), 0xffffffffu);
-    c->eip = CODE;
+    c->eip = code_start();
     c->halted = false;
     rs = save;
 }
@@ -281,9 +390,10 @@ static void test_random_vs_interp(void **state)
     ft->c->accel = ACCEL_TCG;
     static uint8_t code[8192];
     static Snap a, t;
-    int cases = 300, failed = 0;
+    int cases = 400, failed = 0;
     for (int n = 0; n < cases; n++) {
-        Gen g = { code, CODE };
+        gmode = n % M_COUNT;
+        Gen g = { code, code_start() };
         int ninsn = 1 + (int)(rnd() % 60);
         for (int i = 0; i < ninsn; i++)
             one_insn(&g);
@@ -304,8 +414,8 @@ static void test_random_vs_interp(void **state)
             }
             if (memcmp(&a, &t, sizeof(a)) != 0) {
                 failed++;
-                fprintf(stderr, "case %d (rep %d, %d insns, %zu bytes) differs:\n",
-                        n, rep, ninsn, len);
+                fprintf(stderr, "case %d (%s, rep %d, %d insns, %zu bytes) "
+                        "differs:\n", n, mode_names[gmode], rep, ninsn, len);
                 for (int i = 0; i < 8; i++)
                     if (a.regs[i] != t.regs[i])
                         fprintf(stderr, "  reg %d: interp %08x tcg %08x\n", i,
@@ -329,8 +439,8 @@ static void test_random_vs_interp(void **state)
     }
     if (getenv("TCG_STATS"))
         tcg_cpu_print_stats(ft->c);
-    fx_free(fi);
-    fx_free(ft);
+    free_machine(fi);
+    free_machine(ft);
     assert_int_equal(failed, 0);
 }
 
@@ -364,7 +474,7 @@ static void test_smc_next_insn(void **state)
         assert_int_equal(f->c->regs[R_EAX], 0x46);
         assert_int_equal(f->c->regs[R_EBX], 0x42 + 0x43 + 0x44 + 0x45 + 0x46);
         assert_int_equal(f->c->eip, CODE + 0x25);
-        fx_free(f);
+        free_machine(f);
     }
 }
 
@@ -391,7 +501,7 @@ static void test_smc_same_block(void **state)
         f->c->regs[R_EAX] = 0;
         run_to_halt(f->c);
         assert_int_equal(f->c->regs[R_EAX], 0x99999999u);
-        fx_free(f);
+        free_machine(f);
     }
 }
 
@@ -430,7 +540,7 @@ static void test_precise_fault(void **state)
         assert_int_equal(f->c->cr2, 0x40000000u);
         assert_int_equal(f->c->regs[R_EAX], 1);
         assert_int_equal(f->c->regs[R_EBX], 11);
-        fx_free(f);
+        free_machine(f);
     }
     assert_memory_equal(&a, &t, sizeof(a));
 }
