@@ -1,0 +1,63 @@
+#!/bin/sh
+# The ISA interrupt test kernel (irqtest.asm) under Kestrel (interpreter and
+# translator) and, when installed, qemu-system-i386 with the same flags:
+# each run must exit with status 33 and print the same "ok" lines.
+#   run.sh KESTREL OUTDIR   (OUTDIR holds irqtest.bin)
+k=$1
+d=$2
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); echo "ok   $*"; }
+bad() { fail=$((fail + 1)); echo "FAIL $*"; }
+
+expect='kestrel-isa irqtest
+ok pic imr
+ok pit irq0 100 Hz
+ok pic isr in handler
+ok pit latch
+ok pit read-back status
+ok pit out2 low
+ok pit out2 via port 0x61
+ok rtc periodic irq8
+ok rtc update irq8
+ok rtc register d
+ok kbc self test
+ok kbc irq1
+ok uart loopback
+ok uart thre irq4
+ok no spurious irqs
+all checks passed'
+
+# run NAME EMULATOR [ARGS...]
+run() {
+    name=$1
+    shift
+    rm -f "$d/$name.log"
+    timeout 60 "$@" -M pc -nodefaults -display none -serial null \
+        -kernel "$d/irqtest.bin" -debugcon "file:$d/$name.log" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        </dev/null >"$d/$name.out" 2>&1
+    st=$?
+    if [ $st -eq 33 ]; then ok "$name: exit status 33"
+    else bad "$name: exit status $st, want 33 ($(head -c 300 "$d/$name.out"))"; fi
+    if [ "$(cat "$d/$name.log" 2>/dev/null)" = "$expect" ]; then
+        ok "$name: every device check passed"
+    else
+        bad "$name: $(grep FAIL "$d/$name.log" 2>/dev/null | tr '\n' ';')"
+    fi
+}
+
+# Until the board is wired, kestrel says so instead of running a machine.
+if "$k" -nodefaults -display none 2>&1 </dev/null | grep -q 'no machine to run yet'; then
+    echo "skip kestrel has no machine yet; Kestrel runs skipped"
+else
+    run kestrel-interp "$k" -accel interp
+    run kestrel-tcg "$k" -accel tcg
+fi
+if command -v qemu-system-i386 >/dev/null 2>&1; then
+    run qemu qemu-system-i386 -accel tcg
+else
+    echo "skip qemu-system-i386 is not installed: the reference run is skipped"
+fi
+echo "isa-irqtest: $pass passed, $fail failed"
+[ $fail -eq 0 ]
