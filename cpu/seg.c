@@ -594,7 +594,7 @@ bool cpu_lar(CPUState *c, uint16_t sel, uint32_t *out)
         return false;
     if (!visible(c, sel, hi))
         return false;
-    *out = hi & 0x00ffff00u;
+    *out = hi & 0x00f0ff00u;
     return true;
 }
 
