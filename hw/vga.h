@@ -4,7 +4,23 @@
  * Ports 0x3b4/0x3b5, 0x3ba, 0x3c0-0x3cf, 0x3d4/0x3d5, 0x3da (VGA) and
  * 0x1ce/0x1cf (VBE index/data); the legacy window 0xA0000-0xBFFFF as MMIO;
  * the linear framebuffer on PCI BAR 0 (prefetchable memory, vram_size). The
- * display is drawn into the console surface (ui/console.h). */
+ * display is drawn into the console surface (ui/console.h).
+ *
+ * Board wiring (system/machine.c), in order:
+ *   VGAConfig vc = { .pci = pcibus, .devfn = -1, .console = true };
+ *   vga = vga_create(bus, &vc, err, n);
+ *   load_option_rom_fwcfg(fw, DEFAULT_VGABIOS, "vgaroms/vgabios-stdvga.bin", ...);
+ *   console_init(cfg->display, err, n);          -- "sdl", "none" or NULL
+ *   console_register_input(&ops, kbc);           -- ops call kbc_key_event /
+ *                                                   kbc_mouse_event
+ *   console_set_quit_handler(fn, m); console_set_state("running"/"paused");
+ *   a timer every CONSOLE_REFRESH_NS calling console_refresh() (host time
+ *   is fine; keep polling while paused so the window stays alive);
+ *   -screendump-at: a timer calling console_screendump(path, err, n).
+ * Direct kernel boot (no SeaBIOS to run the VGA BIOS): read
+ * DEFAULT_VGABIOS, off = vga_find_rom_font(rom, len, 16), and call
+ * vga_set_text_mode(vga, rom + off) (font NULL if not found); the loader
+ * already tells Linux it is in 80x25 VGA text mode. */
 #ifndef HW_VGA_H
 #define HW_VGA_H
 #include <stdint.h>
