@@ -162,6 +162,85 @@ static uint32_t cs_flags_written(uint64_t f)
     return r;
 }
 
+/* EFLAGS use per operation, in Kestrel's own terms (capstone 4.0.2's
+ * lists are incomplete: it says ADC does not read CF). flags_read is what
+ * the instruction may read (a superset is safe); flags_written is what it
+ * writes, or leaves undefined, every time it completes (a subset is
+ * safe), so a shift by CL, whose count may be 0, writes nothing here. */
+static const uint32_t cond_reads[8] = {
+    EF_OF, EF_CF, EF_ZF, EF_CF | EF_ZF, EF_SF, EF_PF, EF_SF | EF_OF,
+    EF_ZF | EF_SF | EF_OF,
+};
+
+static void set_flag_use(Insn *in)
+{
+    uint32_t r = 0, w = 0;
+    int op = in->op;
+    bool imm_count = in->nops >= 2 && in->ops[in->nops - 1].kind == OPK_IMM;
+    bool count_nz = imm_count && (in->ops[in->nops - 1].imm & 31) != 0;
+    if (op == OP_SHL || op == OP_SAL || op == OP_SHR || op == OP_SAR) {
+        if (in->nops < 2 || count_nz)
+            w = EF_ARITH;
+    } else if (op == OP_ROL || op == OP_ROR || op == OP_RCL || op == OP_RCR) {
+        if (in->nops < 2 || count_nz)
+            w = EF_CF | EF_OF;
+        if (op == OP_RCL || op == OP_RCR)
+            r = EF_CF;
+    } else if (op == OP_SHLD || op == OP_SHRD) {
+        if (count_nz)
+            w = EF_ARITH;
+    } else if ((op >= OP_JO && op <= OP_JG) ||
+               (op >= OP_SETO && op <= OP_SETG) ||
+               (op >= OP_CMOVO && op <= OP_CMOVG)) {
+        r = cond_reads[in->cond >> 1];
+    } else if (in->iflags & IF_STRING) {
+        r = EF_DF;
+        if (op >= OP_CMPSB && op <= OP_SCASD)
+            if (!(in->prefixes & (PFX_REP | PFX_REPNE)))
+                w = EF_ARITH;
+        if (op >= OP_CMPSB && op <= OP_SCASD &&
+            (in->prefixes & (PFX_REP | PFX_REPNE)))
+            r |= EF_ZF;
+    } else {
+        switch (op) {
+        case OP_ADD: case OP_SUB: case OP_CMP: case OP_NEG: case OP_AND:
+        case OP_OR: case OP_XOR: case OP_TEST: case OP_MUL: case OP_IMUL:
+        case OP_DIV: case OP_IDIV: case OP_AAM: case OP_AAD: case OP_XADD:
+        case OP_CMPXCHG:
+            w = EF_ARITH; break;
+        case OP_ADC: case OP_SBB: r = EF_CF; w = EF_ARITH; break;
+        case OP_INC: case OP_DEC: w = EF_ARITH & ~EF_CF; break;
+        case OP_DAA: case OP_DAS: r = EF_CF | EF_AF; w = EF_ARITH; break;
+        case OP_AAA: case OP_AAS: r = EF_AF; w = EF_ARITH; break;
+        case OP_BT: case OP_BTS: case OP_BTR: case OP_BTC: w = EF_CF; break;
+        case OP_BSF: case OP_BSR: case OP_CMPXCHG8B: case OP_ARPL:
+        case OP_LAR: case OP_LSL: case OP_VERR: case OP_VERW:
+            w = EF_ZF; break;
+        case OP_LOOPE: case OP_LOOPNE: r = EF_ZF; break;
+        case OP_CLC: case OP_STC: w = EF_CF; break;
+        case OP_CMC: case OP_SALC: r = EF_CF; w = op == OP_CMC ? EF_CF : 0;
+            break;
+        case OP_LAHF: r = EF_ARITH & ~EF_OF; break;
+        case OP_SAHF: w = EF_ARITH & ~EF_OF; break;
+        case OP_CLD: case OP_STD: w = EF_DF; break;
+        case OP_INTO: r = EF_OF; break;
+        case OP_PUSHF: case OP_PUSHFD: case OP_INT: case OP_INT3:
+        case OP_INT1: case OP_LCALL: case OP_LJMP: case OP_SYSENTER:
+        case OP_SYSEXIT: case OP_IRET: case OP_IRETD: case OP_POPF:
+        case OP_POPFD: case OP_RETF: case OP_CLI: case OP_STI:
+        case OP_HLT:
+            /* these save, restore or depend on the whole register */
+            r = EF_ARITH | EF_DF | EF_TF | EF_IF; break;
+        default:
+            /* operations that touch no flags (MOV, LEA, ...) or where
+             * capstone's own lists are right (x87) */
+            return;
+        }
+    }
+    in->flags_read = r;
+    in->flags_written = w;
+}
+
 /* One capstone handle per mode and thread (capstone handles are not
  * thread-safe; the translator may decode on another thread). */
 static _Thread_local csh handles[2];
@@ -238,6 +317,20 @@ int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out)
     int pos = 0;
     while (pos < len && is_prefix(buf[pos]))
         pos++;
+    /* capstone 4.0.2 drops a 66 prefix that comes before F2/F3 (66 F3 AB
+     * decodes as REP STOSD). The order of legacy prefixes means nothing
+     * to the CPU, so capstone is given the LOCK/REP group first. */
+    {
+        uint8_t pre[15];
+        int np = 0;
+        for (int i = 0; i < pos; i++)
+            if (buf[i] == 0xf0 || buf[i] == 0xf2 || buf[i] == 0xf3)
+                pre[np++] = buf[i];
+        for (int i = 0; i < pos; i++)
+            if (buf[i] != 0xf0 && buf[i] != 0xf2 && buf[i] != 0xf3)
+                pre[np++] = buf[i];
+        memcpy(buf, pre, (size_t)pos);
+    }
     int fixed = -1;
     if (pos < len) {
         for (unsigned i = 0; i < sizeof decode_fixups / sizeof *decode_fixups;
@@ -265,7 +358,7 @@ int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out)
     /* Walk the prefix bytes ourselves: capstone keeps only one per group
      * and sometimes drops REP (F3 90). The last segment override wins. */
     for (int i = 0; i < pos && i < n; i++) {
-        switch (buf[i]) {
+        switch (bytes[i]) {
         case 0xf3: out->prefixes |= PFX_REP; out->prefixes &= ~PFX_REPNE; break;
         case 0xf2: out->prefixes |= PFX_REPNE; out->prefixes &= ~PFX_REP; break;
         case 0xf0: out->prefixes |= PFX_LOCK; break;
@@ -369,6 +462,8 @@ int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out)
             x->opcode[0] != 0xa1 && x->opcode[0] != 0xa2 &&
             x->opcode[0] != 0xa3 && !(out->iflags & IF_STRING))
             out->iflags |= IF_MODRM;
+
+    set_flag_use(out);
 
     /* Relative branches: capstone reports the target as if the insn were
      * at address 0; turn that back into the displacement. */

@@ -134,8 +134,12 @@ typedef struct Insn {
     uint8_t modrm;
     uint8_t iflags;       /* IF_* */
     uint8_t opcode[3];    /* opcode bytes as capstone reports them */
-    uint32_t flags_read;  /* EF_* bits the insn reads (capstone TEST/PRIOR) */
-    uint32_t flags_written; /* EF_* bits it writes or leaves undefined */
+    /* EF_* bits the insn may read (a safe superset), and the bits it
+     * writes or leaves undefined every time it completes (a safe subset:
+     * a shift by CL, whose count may be 0, writes none). From Kestrel's
+     * own table for the integer set, capstone's lists otherwise. */
+    uint32_t flags_read;
+    uint32_t flags_written;
     InsnOperand ops[4];
 } Insn;
 

@@ -1,0 +1,228 @@
+/* Interpreter: privileged instructions fault at CPL 3, the interrupt flag
+ * rules, #UD for invalid encodings, and the system registers at CPL 0. */
+#include <stdlib.h>
+#include "test_interp.h"
+
+/* Every one of these raises #GP(0) at CPL 3 (IOPL 0) and changes nothing. */
+static void test_privileged_at_cpl3(void **st)
+{
+    static const struct { const char *name; uint8_t b[8]; int n; } cases[] = {
+        { "hlt", { 0xf4 }, 1 },
+        { "cli", { 0xfa }, 1 },
+        { "sti", { 0xfb }, 1 },
+        { "mov cr0,eax", { 0x0f, 0x22, 0xc0 }, 3 },
+        { "mov eax,cr3", { 0x0f, 0x20, 0xd8 }, 3 },
+        { "mov dr7,eax", { 0x0f, 0x23, 0xf8 }, 3 },
+        { "lgdt [eax]", { 0x0f, 0x01, 0x10 }, 3 },
+        { "lidt [eax]", { 0x0f, 0x01, 0x18 }, 3 },
+        { "lmsw ax", { 0x0f, 0x01, 0xf0 }, 3 },
+        { "clts", { 0x0f, 0x06 }, 2 },
+        { "invlpg [eax]", { 0x0f, 0x01, 0x38 }, 3 },
+        { "wbinvd", { 0x0f, 0x09 }, 2 },
+        { "invd", { 0x0f, 0x08 }, 2 },
+        { "rdmsr", { 0x0f, 0x32 }, 2 },
+        { "wrmsr", { 0x0f, 0x30 }, 2 },
+        { "lldt ax", { 0x0f, 0x00, 0xd0 }, 3 },
+        { "ltr ax", { 0x0f, 0x00, 0xd8 }, 3 },
+        { "in al,0x60", { 0xe4, 0x60 }, 2 },
+        { "out dx,al", { 0xee }, 1 },
+        { "insb", { 0x6c }, 1 },
+        { "outsb", { 0x6e }, 1 },
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++) {
+        Fix *f = fx_prot(3);
+        CPUState *c = f->c;
+        c->regs[R_EAX] = FX_DATA;
+        uint32_t cr0 = c->cr0, efl = fx_flags(f);
+        fx_load(f, cases[i].b, (size_t)cases[i].n);
+        int v = fx_step(f);
+        if (v != EXC_GP)
+            fail_msg("%s: vector %d, expected #GP", cases[i].name, v);
+        /* ring-0 handler: frame is err, eip, cs, eflags, esp, ss */
+        assert_int_equal(fx_errcode(f), 0);
+        assert_int_equal(cpu_ld(c, R_SS, c->regs[R_ESP] + 4, 4), FX_CODE);
+        assert_int_equal(c->cr0, cr0);
+        assert_false(c->halted);
+        assert_int_equal(cpu_ld(c, R_SS, c->regs[R_ESP] + 12, 4) & EF_IF,
+                         efl & EF_IF);
+        fx_free(f);
+    }
+}
+
+static void test_unprivileged_at_cpl3(void **st)
+{
+    Fix *f = fx_prot(3);
+    CPUState *c = f->c;
+    c->regs[R_EAX] = 0;
+    assert_int_equal(FX_RUN(f, 0x0f, 0xa2), -1);        /* cpuid */
+    assert_true(c->regs[R_EAX] >= 1);
+    assert_int_equal(FX_RUN(f, 0x0f, 0x31), -1);        /* rdtsc */
+    c->regs[R_EAX] = FX_DATA;
+    assert_int_equal(FX_RUN(f, 0x0f, 0x01, 0x00), -1);  /* sgdt [eax] */
+    assert_int_equal(cpu_ld(c, R_DS, FX_DATA + 2, 4), FX_GDT);
+    assert_int_equal(FX_RUN(f, 0x0f, 0x01, 0xe1), -1);  /* smsw ecx */
+    assert_int_equal(c->regs[R_ECX], c->cr0);
+    assert_int_equal(FX_RUN(f, 0x0f, 0x00, 0xc8), -1);  /* str ax */
+    assert_int_equal(c->regs[R_EAX] & 0xffff, SEL_TSS);
+    fx_free(f);
+}
+
+static void test_rdtsc_tsd(void **st)
+{
+    Fix *f = fx_prot(3);
+    f->c->cr4 |= CR4_TSD;
+    assert_int_equal(FX_RUN(f, 0x0f, 0x31), EXC_GP);
+    fx_free(f);
+}
+
+static void test_iopl3_allows_cli_io(void **st)
+{
+    Fix *f = fx_prot(3);
+    CPUState *c = f->c;
+    cpu_set_eflags(c, 3u << 12, EF_IOPL);
+    assert_int_equal(FX_RUN(f, 0xfa), -1);              /* cli */
+    assert_false(fx_flags(f) & EF_IF);
+    assert_int_equal(FX_RUN(f, 0xfb), -1);              /* sti */
+    assert_true(fx_flags(f) & EF_IF);
+    assert_true(c->inhibit_irq);                         /* STI shadow */
+    assert_int_equal(FX_RUN(f, 0xe4, 0x80), -1);        /* in al,0x80 */
+    assert_false(c->inhibit_irq);                        /* one insn only */
+    fx_free(f);
+}
+
+static void test_popf_cpl3_keeps_iopl_if(void **st)
+{
+    Fix *f = fx_prot(3);
+    /* push 0x3000 | CF ... popfd: IOPL and IF stay (CPL 3 > IOPL 0) */
+    assert_int_equal(FX_RUN(f, 0x68, 0x01, 0x30, 0x00, 0x00), -1);
+    assert_int_equal(FX_RUN(f, 0x9d), -1);
+    uint32_t fl = fx_flags(f);
+    assert_true(fl & EF_CF);
+    assert_int_equal(fl & EF_IOPL, 0);
+    assert_true(fl & EF_IF);
+    fx_free(f);
+}
+
+static void test_invalid_encodings(void **st)
+{
+    static const struct { const char *name; uint8_t b[8]; int n; } cases[] = {
+        { "ud2", { 0x0f, 0x0b }, 2 },
+        { "lock nop", { 0xf0, 0x90 }, 2 },
+        { "lock add eax,ecx", { 0xf0, 0x01, 0xc8 }, 3 },
+        { "lock mov [eax],eax", { 0xf0, 0x89, 0x00 }, 3 },
+        { "lea eax,eax", { 0x8d, 0xc0 }, 2 },
+        { "mov cs,ax", { 0x8e, 0xc8 }, 2 },
+        { "mov eax,cr1", { 0x0f, 0x20, 0xc8 }, 3 },
+        { "cmpxchg8b eax", { 0x0f, 0xc7, 0xc8 }, 3 },
+        { "les eax,ecx", { 0xc4, 0xc1 }, 2 },
+        { "ff /7", { 0xff, 0xf8 }, 2 },
+        { "xabort (c6 f8)", { 0xc6, 0xf8, 0x00 }, 3 },
+        { "syscall", { 0x0f, 0x05 }, 2 },
+    };
+    for (unsigned i = 0; i < sizeof cases / sizeof *cases; i++) {
+        Fix *f = fx_prot(0);
+        f->c->regs[R_EAX] = FX_DATA;
+        fx_load(f, cases[i].b, (size_t)cases[i].n);
+        int v = fx_step(f);
+        if (v != EXC_UD)
+            fail_msg("%s: vector %d, expected #UD", cases[i].name, v);
+        fx_free(f);
+    }
+}
+
+static void test_pmode_only_in_real_mode(void **st)
+{
+    /* LLDT, LAR and ARPL do not exist in real mode */
+    Fix *f = fx_real();
+    assert_int_equal(FX_RUN(f, 0x0f, 0x00, 0xd0), EXC_UD);
+    fx_free(f);
+    f = fx_real();
+    assert_int_equal(FX_RUN(f, 0x0f, 0x02, 0xc0), EXC_UD);
+    fx_free(f);
+    f = fx_real();
+    assert_int_equal(FX_RUN(f, 0x63, 0xc0), EXC_UD);
+    fx_free(f);
+}
+
+static void test_cpl0_system_registers(void **st)
+{
+    Fix *f = fx_prot(0);
+    CPUState *c = f->c;
+    c->regs[R_EAX] = CR4_PSE;
+    assert_int_equal(FX_RUN(f, 0x0f, 0x22, 0xe0), -1);  /* mov cr4,eax */
+    assert_true(c->cr4 & CR4_PSE);
+    assert_int_equal(FX_RUN(f, 0x0f, 0x20, 0xe1), -1);  /* mov ecx,cr4 */
+    assert_int_equal(c->regs[R_ECX], c->cr4);
+    /* lidt from memory */
+    cpu_st(c, R_DS, FX_DATA, 0x7ff, 2);
+    cpu_st(c, R_DS, FX_DATA + 2, 0x12345678, 4);
+    c->regs[R_EAX] = FX_DATA;
+    assert_int_equal(FX_RUN(f, 0x0f, 0x01, 0x18), -1);
+    assert_int_equal(c->idt.base, 0x12345678);
+    assert_int_equal(c->idt.limit, 0x7ff);
+    /* and with a 16-bit operand size only 24 bits of base load */
+    assert_int_equal(FX_RUN(f, 0x66, 0x0f, 0x01, 0x18), -1);
+    assert_int_equal(c->idt.base, 0x345678);
+    c->idt.base = FX_IDT;
+    c->idt.limit = 256 * 8 - 1;
+    /* lmsw cannot clear PE */
+    c->regs[R_EAX] = 0;
+    assert_int_equal(FX_RUN(f, 0x0f, 0x01, 0xf0), -1);
+    assert_true(c->cr0 & CR0_PE);
+    /* wrmsr/rdmsr round trip through SYSENTER_CS */
+    c->regs[R_ECX] = 0x174;
+    c->regs[R_EAX] = 0x10;
+    c->regs[R_EDX] = 0;
+    assert_int_equal(FX_RUN(f, 0x0f, 0x30), -1);
+    c->regs[R_EAX] = 0;
+    assert_int_equal(FX_RUN(f, 0x0f, 0x32), -1);
+    assert_int_equal(c->regs[R_EAX], 0x10);
+    /* hlt at CPL 0 halts */
+    assert_int_equal(FX_RUN(f, 0xf4), -1);
+    assert_true(c->halted);
+    fx_free(f);
+}
+
+static void test_mov_ss_shadow(void **st)
+{
+    Fix *f = fx_real();
+    CPUState *c = f->c;
+    c->regs[R_EAX] = 0;
+    assert_int_equal(FX_RUN(f, 0x8e, 0xd0), -1);        /* mov ss,ax */
+    assert_true(c->inhibit_irq);
+    fx_free(f);
+}
+
+static void test_fpu_state(void **st)
+{
+    Fix *f = fx_prot(0);
+    CPUState *c = f->c;
+    assert_int_equal(FX_RUN(f, 0xdb, 0xe3), -1);        /* fninit */
+    c->regs[R_EAX] = 0xffff;
+    assert_int_equal(FX_RUN(f, 0xdf, 0xe0), -1);        /* fnstsw ax */
+    assert_int_equal(c->regs[R_EAX] & 0xffff, 0);
+    c->regs[R_EAX] = FX_DATA;
+    assert_int_equal(FX_RUN(f, 0xd9, 0x38), -1);        /* fnstcw [eax] */
+    assert_int_equal(cpu_ld(c, R_DS, FX_DATA, 2), 0x037f);
+    /* with CR0.TS an x87 insn raises #NM */
+    c->cr0 |= CR0_TS;
+    assert_int_equal(FX_RUN(f, 0xdb, 0xe3), EXC_NM);
+    fx_free(f);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_privileged_at_cpl3),
+        cmocka_unit_test(test_unprivileged_at_cpl3),
+        cmocka_unit_test(test_rdtsc_tsd),
+        cmocka_unit_test(test_iopl3_allows_cli_io),
+        cmocka_unit_test(test_popf_cpl3_keeps_iopl_if),
+        cmocka_unit_test(test_invalid_encodings),
+        cmocka_unit_test(test_pmode_only_in_real_mode),
+        cmocka_unit_test(test_cpl0_system_registers),
+        cmocka_unit_test(test_mov_ss_shadow),
+        cmocka_unit_test(test_fpu_state),
+    };
+    return cmocka_run_group_tests_name("interp_system", tests, NULL, NULL);
+}
