@@ -2,12 +2,18 @@
 # the PIC, PIT, RTC, i8042 and 16550A, run under Kestrel and QEMU.
 ISA_OUT := tests/isa
 
+$(ISA_OUT)/harness: $(SRCDIR)/tests/isa/harness.c libkestrel.a config.h
+	@mkdir -p $(ISA_OUT)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libkestrel.a $(LIBS)
+
 $(ISA_OUT)/irqtest.bin: $(SRCDIR)/tests/isa/irqtest.asm
 	@mkdir -p $(ISA_OUT)
 	nasm -f bin -o $@ $<
 
 .PHONY: check-isa
-check-isa: kestrel $(ISA_OUT)/irqtest.bin
-	@sh $(SRCDIR)/tests/isa/run.sh ./kestrel $(ISA_OUT)
+check-isa: kestrel $(ISA_OUT)/irqtest.bin $(ISA_OUT)/harness
+	@sh $(SRCDIR)/tests/isa/run.sh ./kestrel $(ISA_OUT) $(ISA_OUT)/harness
 
 CHECK_SUITES += check-isa
+
+CLEAN_EXTRA += $(ISA_OUT)/harness $(ISA_OUT)/irqtest.bin $(ISA_OUT)/*.log $(ISA_OUT)/*.out

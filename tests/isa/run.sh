@@ -2,9 +2,13 @@
 # The ISA interrupt test kernel (irqtest.asm) under Kestrel (interpreter and
 # translator) and, when installed, qemu-system-i386 with the same flags:
 # each run must exit with status 33 and print the same "ok" lines.
-#   run.sh KESTREL OUTDIR   (OUTDIR holds irqtest.bin)
+# First the same kernel on a minimal PC built from the devices and the CPU
+# alone (harness.c), which also checks that a guest idling in HLT costs
+# little host CPU.
+#   run.sh KESTREL OUTDIR HARNESS   (OUTDIR holds irqtest.bin)
 k=$1
 d=$2
+h=$3
 pass=0
 fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
@@ -46,6 +50,22 @@ run() {
         bad "$name: $(grep FAIL "$d/$name.log" 2>/dev/null | tr '\n' ';')"
     fi
 }
+
+for accel in interp tcg; do
+    out=$(timeout 90 "$h" "$d/irqtest.bin" $accel 2>&1)
+    st=$?
+    if [ "$(printf '%s\n' "$out" | sed -n '1,/^all checks passed$/p')" = "$expect" ]; then
+        ok "harness-$accel: every device check passed"
+    else
+        bad "harness-$accel: $(printf '%s\n' "$out" | grep FAIL | tr '\n' ';')"
+    fi
+    if printf '%s\n' "$out" | grep -q "^ok   $accel: idle guest cost"; then
+        ok "$(printf '%s\n' "$out" | grep "^ok   $accel: idle" | sed 's/^ok   //')"
+    else
+        bad "harness-$accel: idle check: $(printf '%s\n' "$out" | grep "idle\|spins\|timed" | head -1)"
+    fi
+    [ $st -eq 0 ] || bad "harness-$accel: exit status $st"
+done
 
 # Until the board is wired, kestrel says so instead of running a machine.
 if "$k" -nodefaults -display none 2>&1 </dev/null | grep -q 'no machine to run yet'; then
