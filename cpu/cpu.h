@@ -317,6 +317,8 @@ void cpu_cpuid(CPUState *c, uint32_t leaf, uint32_t sub, uint32_t out[4]);
 void interp_step(CPUState *c);
 /* Code invalidation for the decode cache (called from the bus hook). */
 void interp_invalidate(CPUState *c, uint64_t pa, size_t len);
+/* Frees the decode cache (cpu_free calls it). */
+void interp_free_cache(CPUState *c);
 
 /* ---- cpu/flags.c ---- */
 uint32_t cpu_get_eflags(CPUState *c);

@@ -22,6 +22,7 @@ CPUState *cpu_new(Bus *bus)
 void cpu_free(CPUState *c)
 {
     tcg_cpu_free(c);
+    interp_free_cache(c);
     free(c);
 }
 
