@@ -68,6 +68,15 @@ void clock_resume(void)
     clk.host_start = host_clock_ns() - clk.paused_at;
 }
 
+void clock_set(int64_t ns)
+{
+    clock_ns();                    /* make sure the origin exists */
+    if (clk.paused)
+        clk.paused_at = ns;
+    else
+        clk.host_start = host_clock_ns() - ns;
+}
+
 /* ---------------- timers ---------------- */
 
 Timer *timer_new(TimerFn *fn, void *opaque)

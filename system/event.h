@@ -16,6 +16,9 @@ int64_t clock_ns(void);              /* virtual nanoseconds since start */
 int64_t host_clock_ns(void);         /* host CLOCK_MONOTONIC */
 void clock_pause(void);
 void clock_resume(void);
+/* Make the virtual clock read ns now (restoring a snapshot, whose device
+ * timestamps are virtual times). Pending timers keep their deadlines. */
+void clock_set(int64_t ns);
 
 typedef struct Timer Timer;
 typedef void TimerFn(void *opaque);

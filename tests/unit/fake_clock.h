@@ -21,6 +21,7 @@ int64_t clock_ns(void) { return fake_now; }
 int64_t host_clock_ns(void) { return fake_now; }
 void clock_pause(void) {}
 void clock_resume(void) {}
+void clock_set(int64_t ns) { fake_now = ns; }
 Timer *timer_new(TimerFn *fn, void *opaque)
 {
     for (int i = 0; i < FAKE_MAX_TIMERS; i++) {

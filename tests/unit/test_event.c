@@ -40,6 +40,21 @@ static void test_clock_pause(void **state)
     assert_true(v1 >= v0 && v1 - v0 < 5 * MS); /* continues, no jump */
 }
 
+static void test_clock_set(void **state)
+{
+    (void)state;
+    int64_t target = 5000 * NS_PER_SEC;
+    clock_set(target);
+    int64_t v = clock_ns();
+    assert_true(v >= target && v - target < 5 * MS);
+    clock_pause();
+    clock_set(7 * NS_PER_SEC);
+    assert_true(clock_ns() == 7 * NS_PER_SEC);
+    clock_resume();
+    v = clock_ns();
+    assert_true(v >= 7 * NS_PER_SEC && v - 7 * NS_PER_SEC < 5 * MS);
+}
+
 static int order[8], norder;
 static void record(void *opaque) { order[norder++] = (int)(intptr_t)opaque; }
 
@@ -164,6 +179,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clock_follows_host),
         cmocka_unit_test(test_clock_pause),
+        cmocka_unit_test(test_clock_set),
         cmocka_unit_test(test_timer_order),
         cmocka_unit_test(test_timer_rearm_no_spin),
         cmocka_unit_test(test_poll_sleeps_until_deadline),
