@@ -26,10 +26,16 @@ tests/display/bin/xgrab: $(SRCDIR)/tests/display/xgrab.c libkestrel.a config.h
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libkestrel.a \
 	    $(DISPLAY_X11_LIBS) $(LIBS)
 
-.PHONY: check-display
+# check-display: the SDL front end alone and SeaBIOS (seconds);
+# check-display-linux: the default guest on tty0, headless and in the SDL
+# window with typed input (as long as a Linux boot takes).
+.PHONY: check-display check-display-linux
 check-display: kestrel $(DISPLAY_TOOLS)
 	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
-	    images/out
+	    images/out bios
+check-display-linux: kestrel $(DISPLAY_TOOLS)
+	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
+	    images/out linux
 
-CHECK_SUITES += check-display
+CHECK_SUITES += check-display check-display-linux
 CLEAN_EXTRA += tests/display/bin

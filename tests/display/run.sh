@@ -1,5 +1,6 @@
 #!/bin/sh
-# Display suite: usage run.sh MAKE KESTREL TOOLDIR GUEST_DIR
+# Display suite: usage run.sh MAKE KESTREL TOOLDIR GUEST_DIR bios|linux
+# ("bios" runs parts 0 and 1, "linux" parts 2 and 3).
 #  0. Under Xvfb (when Xvfb and xdotool exist), without a machine: the SDL
 #     front end's window shows the VGA text screen pixel for pixel, keys
 #     typed with xdotool arrive as PS/2 set-2 codes, the mouse as PS/2
@@ -12,7 +13,7 @@
 #     window; a command typed with xdotool must reach the guest's shell and
 #     its output must appear on the screen.
 # Prints "N passed, M failed" last.
-make_cmd=$1; kestrel=$2; tools=$3; guest=$4
+make_cmd=$1; kestrel=$2; tools=$3; guest=$4; part=${5:-bios}
 screentext=$tools/screentext
 vgabios=/usr/share/seabios/vgabios-stdvga.bin
 tmp=$(mktemp -d /tmp/kestrel-display.XXXXXX)
@@ -25,7 +26,7 @@ trap cleanup EXIT INT TERM
 pass=0; fail=0
 ok() { echo "  ok: $1"; pass=$((pass + 1)); }
 bad() { echo "  FAIL: $1"; fail=$((fail + 1)); }
-finish() { echo "display: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
+finish() { echo "display-$part: $pass passed, $fail failed"; [ "$fail" -eq 0 ]; exit $?; }
 
 # Reads a screenshot: size line, then the text rows prefixed with '|'.
 read_png() { "$screentext" "$1" "$vgabios" 2>&1; }
@@ -50,7 +51,7 @@ show() {
 }
 
 if [ ! -r "$vgabios" ]; then
-    echo "display: skipped: $vgabios is missing (apt-get install seabios)"
+    echo "display-$part: skipped: $vgabios is missing (apt-get install seabios)"
     finish
 fi
 
@@ -80,7 +81,7 @@ check_window() {
 }
 
 # ---- 0. the SDL front end alone ----
-if [ $have_x = yes ]; then
+if [ $have_x = yes ] && [ "$part" = bios ]; then
     echo "sdl-probe (SDL front end under Xvfb, no machine):"
     start_xvfb
     "$tools/sdlprobe" 20 "$vgabios" > "$tmp/probe.out" 2>&1 &
@@ -142,11 +143,12 @@ probe=$("$kestrel" -display none -serial null -m 32 -nodefaults \
         p=$!; sleep 1; kill $p 2>/dev/null; wait $p 2>/dev/null)
 case "$probe" in
 *"no machine to run yet"*)
-    echo "display: skipped: $probe"
+    echo "display-$part: skipped: $probe"
     finish ;;
 esac
 
 # ---- 1. SeaBIOS, no disk, -screendump-at ----
+if [ "$part" = bios ]; then
 echo "seabios-no-disk (headless, -screendump-at):"
 set -- 3 6 10 15 25
 args=
@@ -173,6 +175,9 @@ else
     bad "no screenshot showed SeaBIOS and 'No bootable device'"
     for t in "$@"; do [ -s "$tmp/bios-$t.png" ] && show "$tmp/bios-$t.png"; done
     tail -n 5 "$tmp/bios.log"
+fi
+
+finish
 fi
 
 # ---- the default guest ----
