@@ -1,7 +1,8 @@
 /* x87 state: what an operating system needs to find, initialise, save and
  * restore the FPU (FNINIT, FNSTSW, FNSTCW, FLDCW, FNCLEX, WAIT, FNSAVE,
- * FRSTOR, FNSTENV, FLDENV, FXSAVE, FXRSTOR). Arithmetic is a later issue;
- * the other x87 operations raise #UD until then.
+ * FRSTOR, FNSTENV, FLDENV, FXSAVE, FXRSTOR), and the simple arithmetic
+ * below. Transcendentals, BCD and the integer-operand arithmetic forms
+ * (FIADD...) are a later issue and raise #UD until then.
  *
  * Registers are kept as host long doubles; the 80-bit memory format is
  * converted explicitly so that hosts whose long double is not the x87
@@ -345,7 +346,397 @@ static void op_fxrstor(CPUState *c, const Insn *in)
         memcpy(c->xmm[i], img + 160 + 16 * i, 16);
 }
 
+/* ---- the register stack and simple arithmetic ----
+ * Enough of the x87 for what kernels and ordinary programs do at boot
+ * (Linux's FDIV-bug check, printf of a double): loads, stores, integer
+ * conversion, the four operations, compares, sign and magnitude. Results
+ * use the host's long double; masked-exception responses (QNaN
+ * indefinite, integer indefinite) follow the SDM; unmasked exceptions are
+ * only flagged in FSW. */
+
+#define FSW_IE 0x0001
+#define FSW_ZE 0x0004
+#define FSW_SF 0x0040
+#define FSW_C0 0x0100
+#define FSW_C1 0x0200
+#define FSW_C2 0x0400
+#define FSW_C3 0x4000
+#define TAG_VALID 0
+#define TAG_ZERO 1
+#define TAG_SPECIAL 2
+#define TAG_EMPTY 3
+
+static int phys(const FPUState *f, int i) { return (f->top + i) & 7; }
+
+static int tag_of(const FPUState *f, int p) { return (f->ftw >> (2 * p)) & 3; }
+
+static void set_tag(FPUState *f, int p, int t)
+{
+    f->ftw = (uint16_t)((f->ftw & ~(3u << (2 * p))) | ((unsigned)t << (2 * p)));
+}
+
+static int tag_for(long double v)
+{
+    if (v == 0)
+        return TAG_ZERO;
+    if (isnan(v) || isinf(v) || fpclassify(v) == FP_SUBNORMAL)
+        return TAG_SPECIAL;
+    return TAG_VALID;
+}
+
+static long double st_get(FPUState *f, int i)
+{
+    int p = phys(f, i);
+    if (tag_of(f, p) == TAG_EMPTY) {
+        f->fsw |= FSW_IE | FSW_SF;           /* stack underflow */
+        f->fsw &= ~FSW_C1;
+        return NAN;
+    }
+    return f->st[p];
+}
+
+static void st_set(FPUState *f, int i, long double v)
+{
+    int p = phys(f, i);
+    f->st[p] = v;
+    set_tag(f, p, tag_for(v));
+}
+
+static void fpush(FPUState *f, long double v)
+{
+    int p = (f->top - 1) & 7;
+    if (tag_of(f, p) != TAG_EMPTY) {
+        f->fsw |= FSW_IE | FSW_SF | FSW_C1;  /* stack overflow */
+        v = NAN;
+    }
+    f->top = p;
+    f->st[p] = v;
+    set_tag(f, p, tag_for(v));
+}
+
+static void fpop(FPUState *f)
+{
+    set_tag(f, f->top, TAG_EMPTY);
+    f->top = (f->top + 1) & 7;
+}
+
+/* ST(i) number of a register operand (default when absent). */
+static int st_index(const Insn *in, int k, int dflt)
+{
+    if (in->nops > k && in->ops[k].kind == OPK_REG &&
+        in->ops[k].rclass == RC_ST)
+        return in->ops[k].reg;
+    return dflt;
+}
+
+static long double mem_real(CPUState *c, const Insn *in, int k)
+{
+    const InsnOperand *o = &in->ops[k];
+    uint32_t ea = insn_ea(c, in, o);
+    if (o->size == 4) {
+        uint32_t v = cpu_ld(c, o->seg, ea, 4);
+        float x;
+        memcpy(&x, &v, 4);
+        return x;
+    }
+    if (o->size == 8) {
+        uint64_t v = cpu_ld64(c, o->seg, ea);
+        double x;
+        memcpy(&x, &v, 8);
+        return x;
+    }
+    uint8_t b[10];
+    uint64_t lo = cpu_ld64(c, o->seg, ea);
+    uint32_t hi = cpu_ld(c, o->seg, in->addrsize == 2 ? (ea + 8) & 0xffff
+                                                      : ea + 8, 2);
+    memcpy(b, &lo, 8);
+    memcpy(b + 8, &hi, 2);
+    return from80(b);
+}
+
+static void store_real(CPUState *c, const Insn *in, int k, long double v)
+{
+    const InsnOperand *o = &in->ops[k];
+    uint32_t ea = insn_ea(c, in, o);
+    if (o->size == 4) {
+        float x = (float)v;
+        uint32_t u;
+        memcpy(&u, &x, 4);
+        cpu_st(c, o->seg, ea, u, 4);
+    } else if (o->size == 8) {
+        double x = (double)v;
+        uint64_t u;
+        memcpy(&u, &x, 8);
+        cpu_st64(c, o->seg, ea, u);
+    } else {
+        uint8_t b[10];
+        uint64_t lo;
+        uint16_t hi;
+        to80(v, b);
+        memcpy(&lo, b, 8);
+        memcpy(&hi, b + 8, 2);
+        cpu_check_seg(c, o->seg, ea, 10, ACC_WRITE);
+        cpu_st64(c, o->seg, ea, lo);
+        cpu_st(c, o->seg, in->addrsize == 2 ? (ea + 8) & 0xffff : ea + 8,
+               hi, 2);
+    }
+}
+
+static long double round_fcw(const FPUState *f, long double v)
+{
+    switch ((f->fcw >> 10) & 3) {
+    case 0: return rintl(v);          /* host default: nearest-even */
+    case 1: return floorl(v);
+    case 2: return ceill(v);
+    default: return truncl(v);
+    }
+}
+
+static void op_fld(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    long double v = in->ops[0].kind == OPK_MEM ? mem_real(c, in, 0)
+                                              : st_get(f, st_index(in, 0, 1));
+    fpush(f, v);
+}
+
+static void fst_common(CPUState *c, const Insn *in, bool pop)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    long double v = st_get(f, 0);
+    if (in->ops[0].kind == OPK_MEM)
+        store_real(c, in, 0, v);
+    else
+        st_set(f, st_index(in, 0, 1), v);
+    if (pop)
+        fpop(f);
+}
+
+static void op_fst(CPUState *c, const Insn *in) { fst_common(c, in, false); }
+static void op_fstp(CPUState *c, const Insn *in) { fst_common(c, in, true); }
+
+static void op_fild(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    const InsnOperand *o = &in->ops[0];
+    uint32_t ea = insn_ea(c, in, o);
+    int64_t v;
+    if (o->size == 2)
+        v = (int16_t)cpu_ld(c, o->seg, ea, 2);
+    else if (o->size == 4)
+        v = (int32_t)cpu_ld(c, o->seg, ea, 4);
+    else
+        v = (int64_t)cpu_ld64(c, o->seg, ea);
+    fpush(&c->fpu, (long double)v);
+}
+
+static void fist_common(CPUState *c, const Insn *in, bool pop)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    const InsnOperand *o = &in->ops[0];
+    long double v = round_fcw(f, st_get(f, 0));
+    int bits = o->size * 8;
+    long double lim = ldexpl(1.0L, bits - 1);
+    uint64_t u;
+    if (isnan(v) || v >= lim || v < -lim) {
+        f->fsw |= FSW_IE;                     /* integer indefinite */
+        u = (uint64_t)1 << (bits - 1);
+    } else {
+        u = (uint64_t)(int64_t)v;
+    }
+    uint32_t ea = insn_ea(c, in, o);
+    if (o->size == 8)
+        cpu_st64(c, o->seg, ea, u);
+    else
+        cpu_st(c, o->seg, ea, (uint32_t)u, o->size);
+    if (pop)
+        fpop(f);
+}
+
+static void op_fist(CPUState *c, const Insn *in) { fist_common(c, in, false); }
+static void op_fistp(CPUState *c, const Insn *in) { fist_common(c, in, true); }
+
+static void op_fld1(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    fpush(&c->fpu, 1.0L);
+}
+
+static void op_fldz(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    fpush(&c->fpu, 0.0L);
+}
+
+static void op_fxch(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    int i = st_index(in, 0, 1);
+    long double a = st_get(f, 0), b = st_get(f, i);
+    st_set(f, 0, b);
+    st_set(f, i, a);
+}
+
+static void op_fchs(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    st_set(&c->fpu, 0, -st_get(&c->fpu, 0));
+}
+
+static void op_fabs(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    st_set(&c->fpu, 0, fabsl(st_get(&c->fpu, 0)));
+}
+
+static void op_ffree(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    set_tag(&c->fpu, phys(&c->fpu, st_index(in, 0, 0)), TAG_EMPTY);
+}
+
+static void op_fnop(CPUState *c, const Insn *in) { fpu_check(c); }
+
+enum { FA_ADD, FA_SUB, FA_SUBR, FA_MUL, FA_DIV, FA_DIVR };
+
+/* Operand forms (Intel syntax as capstone prints them):
+ *   fop m32/m64      ST0 = ST0 op m
+ *   fop st(i)        ST0 = ST0 op STi
+ *   fop st(i), st(0) STi = STi op ST0
+ *   fopp st(i)       STi = STi op ST0, then pop */
+static void farith(CPUState *c, const Insn *in, int kind, bool pop)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    int dst;
+    long double a, b;
+    if (in->nops >= 1 && in->ops[0].kind == OPK_MEM) {
+        dst = 0;
+        a = st_get(f, 0);
+        b = mem_real(c, in, 0);
+    } else if (pop || in->nops >= 2) {
+        dst = st_index(in, 0, 1);
+        a = st_get(f, dst);
+        b = st_get(f, 0);
+    } else {
+        dst = 0;
+        a = st_get(f, 0);
+        b = st_get(f, st_index(in, 0, 1));
+    }
+    long double r;
+    switch (kind) {
+    case FA_ADD: r = a + b; break;
+    case FA_SUB: r = a - b; break;
+    case FA_SUBR: r = b - a; break;
+    case FA_MUL: r = a * b; break;
+    case FA_DIV:
+        if (b == 0 && !isnan(a) && a != 0)
+            f->fsw |= FSW_ZE;
+        r = a / b;
+        break;
+    default:
+        if (a == 0 && !isnan(b) && b != 0)
+            f->fsw |= FSW_ZE;
+        r = b / a;
+        break;
+    }
+    if (isnan(r) && !isnan(a) && !isnan(b))
+        f->fsw |= FSW_IE;
+    st_set(f, dst, r);
+    if (pop)
+        fpop(f);
+}
+
+#define FARITH(name, kind, pop) \
+    static void op_##name(CPUState *c, const Insn *in) \
+    { farith(c, in, kind, pop); }
+FARITH(fadd, FA_ADD, false) FARITH(faddp, FA_ADD, true)
+FARITH(fsub, FA_SUB, false) FARITH(fsubp, FA_SUB, true)
+FARITH(fsubr, FA_SUBR, false) FARITH(fsubrp, FA_SUBR, true)
+FARITH(fmul, FA_MUL, false) FARITH(fmulp, FA_MUL, true)
+FARITH(fdiv, FA_DIV, false) FARITH(fdivp, FA_DIV, true)
+FARITH(fdivr, FA_DIVR, false) FARITH(fdivrp, FA_DIVR, true)
+
+/* Compare ST0 with the operand: C3 C2 C0 (or ZF PF CF for FCOMI). */
+static void fcompare(CPUState *c, const Insn *in, int pops, bool to_eflags,
+                     bool zero)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    long double a = st_get(f, 0), b;
+    if (zero)
+        b = 0;
+    else if (in->nops >= 1 && in->ops[0].kind == OPK_MEM)
+        b = mem_real(c, in, 0);
+    else
+        b = st_get(f, st_index(in, in->nops >= 2 ? 1 : 0, 1));
+    bool un = isnan(a) || isnan(b);
+    bool lt = !un && a < b, eq = !un && a == b;
+    if (to_eflags) {
+        uint32_t fl = un ? (EF_ZF | EF_PF | EF_CF)
+                    : lt ? EF_CF : eq ? EF_ZF : 0;
+        cc_set_arith(c, fl);
+    } else {
+        f->fsw &= ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3);
+        f->fsw |= un ? (FSW_C0 | FSW_C2 | FSW_C3)
+                : lt ? FSW_C0 : eq ? FSW_C3 : 0;
+    }
+    if (un)
+        f->fsw |= FSW_IE;
+    while (pops-- > 0)
+        fpop(f);
+}
+
+static void op_fcom(CPUState *c, const Insn *in) { fcompare(c, in, 0, false, false); }
+static void op_fcomp(CPUState *c, const Insn *in) { fcompare(c, in, 1, false, false); }
+static void op_fcompp(CPUState *c, const Insn *in) { fcompare(c, in, 2, false, false); }
+static void op_fcomi(CPUState *c, const Insn *in) { fcompare(c, in, 0, true, false); }
+static void op_fcomip(CPUState *c, const Insn *in) { fcompare(c, in, 1, true, false); }
+static void op_ftst(CPUState *c, const Insn *in) { fcompare(c, in, 0, false, true); }
+
+static void op_fxam(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    int p = phys(f, 0);
+    long double v = f->st[p];
+    uint16_t cc;
+    if (tag_of(f, p) == TAG_EMPTY)
+        cc = FSW_C3 | FSW_C0;
+    else if (isnan(v))
+        cc = FSW_C0;
+    else if (isinf(v))
+        cc = FSW_C2 | FSW_C0;
+    else if (v == 0)
+        cc = FSW_C3;
+    else if (fpclassify(v) == FP_SUBNORMAL)
+        cc = FSW_C3 | FSW_C2;
+    else
+        cc = FSW_C2;
+    if (signbit(v))
+        cc |= FSW_C1;
+    f->fsw = (f->fsw & ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3)) | cc;
+}
+
 const InterpEntry interp_fpu_ops[] = {
+    { OP_FLD, op_fld }, { OP_FST, op_fst }, { OP_FSTP, op_fstp },
+    { OP_FILD, op_fild }, { OP_FIST, op_fist }, { OP_FISTP, op_fistp },
+    { OP_FLD1, op_fld1 }, { OP_FLDZ, op_fldz }, { OP_FXCH, op_fxch },
+    { OP_FCHS, op_fchs }, { OP_FABS, op_fabs }, { OP_FFREE, op_ffree },
+    { OP_FNOP, op_fnop },
+    { OP_FADD, op_fadd }, { OP_FADDP, op_faddp }, { OP_FSUB, op_fsub },
+    { OP_FSUBP, op_fsubp }, { OP_FSUBR, op_fsubr }, { OP_FSUBRP, op_fsubrp },
+    { OP_FMUL, op_fmul }, { OP_FMULP, op_fmulp }, { OP_FDIV, op_fdiv },
+    { OP_FDIVP, op_fdivp }, { OP_FDIVR, op_fdivr }, { OP_FDIVRP, op_fdivrp },
+    { OP_FCOM, op_fcom }, { OP_FCOMP, op_fcomp }, { OP_FCOMPP, op_fcompp },
+    { OP_FUCOM, op_fcom }, { OP_FUCOMP, op_fcomp },
+    { OP_FUCOMPP, op_fcompp }, { OP_FCOMI, op_fcomi },
+    { OP_FUCOMI, op_fcomi }, { OP_FCOMIP, op_fcomip },
+    { OP_FUCOMIP, op_fcomip }, { OP_FTST, op_ftst }, { OP_FXAM, op_fxam },
     { OP_FNINIT, op_fninit }, { OP_FNCLEX, op_fnclex }, { OP_WAIT, op_wait },
     { OP_FNSTSW, op_fnstsw }, { OP_FNSTCW, op_fnstcw },
     { OP_FLDCW, op_fldcw }, { OP_FNSTENV, op_fnstenv },

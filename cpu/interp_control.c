@@ -165,18 +165,37 @@ static uint32_t popf_mask(const CPUState *c, int size)
     return m;
 }
 
+/* Virtual-8086 mode with IOPL < 3: 16-bit PUSHF/POPF work on VIF in place
+ * of IF when CR4.VME is set (SDM vol. 3, 20.3); otherwise #GP(0). */
+static bool vme_flags(CPUState *c, const Insn *in)
+{
+    if (!cpu_vm86(c) || iopl(c) == 3)
+        return false;
+    if (!(c->cr4 & CR4_VME) || in->opsize != 2)
+        cpu_raise(c, EXC_GP, 0);
+    return true;
+}
+
 static void op_pushf(CPUState *c, const Insn *in)
 {
-    if (cpu_vm86(c) && iopl(c) < 3)
-        cpu_raise(c, EXC_GP, 0);
     uint32_t f = cpu_get_eflags(c) & ~(EF_VM | EF_RF);
+    if (vme_flags(c, in))
+        f = (f & ~EF_IF) | ((f & EF_VIF) ? EF_IF : 0) | EF_IOPL;
     push(c, f, in->opsize);
 }
 
 static void op_popf(CPUState *c, const Insn *in)
 {
-    if (cpu_vm86(c) && iopl(c) < 3)
-        cpu_raise(c, EXC_GP, 0);
+    if (vme_flags(c, in)) {
+        uint32_t f = stack_peek(c, 0, 2);
+        if ((f & EF_TF) || ((f & EF_IF) && (c->eflags & EF_VIP)))
+            cpu_raise(c, EXC_GP, 0);
+        set_sp(c, c->regs[R_ESP] + 2);
+        uint32_t m = (EF_ARITH | EF_DF | EF_NT) & 0xffff;
+        cpu_set_eflags(c, f, m);
+        c->eflags = (c->eflags & ~EF_VIF) | ((f & EF_IF) ? EF_VIF : 0);
+        return;
+    }
     int sz = in->opsize;
     uint32_t f = pop(c, sz);
     cpu_set_eflags(c, f, popf_mask(c, sz) | (sz == 4 ? EF_RF : 0));

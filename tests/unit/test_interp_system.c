@@ -210,6 +210,45 @@ static void test_fpu_state(void **st)
     fx_free(f);
 }
 
+/* Linux's FDIV-bug check (arch/x86/kernel/fpu/bugs.c), as the kernel runs
+ * it at boot: x - (x / y) * y must come out as exactly 0. */
+static void test_fpu_fdiv_check(void **st)
+{
+    Fix *f = fx_prot(0);
+    CPUState *c = f->c;
+    double x = 4195835.0, y = 3145727.0;
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    cpu_st64(c, R_DS, FX_DATA, u);
+    memcpy(&u, &y, 8);
+    cpu_st64(c, R_DS, FX_DATA + 8, u);
+    cpu_st(c, R_DS, FX_DATA + 16, 0x12345678, 4);
+    c->regs[R_EAX] = FX_DATA;
+    assert_int_equal(FX_RUN(f, 0xdb, 0xe3), -1);            /* fninit */
+    assert_int_equal(FX_RUN(f, 0xdd, 0x00), -1);            /* fld qword [eax] */
+    assert_int_equal(FX_RUN(f, 0xdc, 0x70, 0x08), -1);      /* fdiv qword [eax+8] */
+    assert_int_equal(FX_RUN(f, 0xdc, 0x48, 0x08), -1);      /* fmul qword [eax+8] */
+    assert_int_equal(FX_RUN(f, 0xdd, 0x00), -1);            /* fld qword [eax] */
+    assert_int_equal(FX_RUN(f, 0xde, 0xe9), -1);            /* fsubp st(1),st */
+    assert_int_equal(FX_RUN(f, 0xdb, 0x58, 0x10), -1);      /* fistp dword [eax+16] */
+    assert_int_equal(FX_RUN(f, 0x9b), -1);                  /* fwait */
+    assert_int_equal(cpu_ld(c, R_DS, FX_DATA + 16, 4), 0);
+    /* the stack is empty again: TOP back to 0, all tags empty */
+    assert_int_equal(c->fpu.ftw, 0xffff);
+    assert_int_equal(FX_RUN(f, 0xdf, 0xe0), -1);            /* fnstsw ax */
+    assert_int_equal((c->regs[R_EAX] >> 11) & 7, 0);
+    /* 1 + 1 = 2 compared with 2: equal (ZF) through fcomi */
+    assert_int_equal(FX_RUN(f, 0xd9, 0xe8), -1);            /* fld1 */
+    assert_int_equal(FX_RUN(f, 0xd9, 0xe8), -1);            /* fld1 */
+    assert_int_equal(FX_RUN(f, 0xd8, 0xc1), -1);            /* fadd st,st(1) */
+    c->regs[R_EAX] = FX_DATA;
+    cpu_st(c, R_DS, FX_DATA + 24, 2, 4);
+    assert_int_equal(FX_RUN(f, 0xdb, 0x40, 0x18), -1);      /* fild dword [eax+24] */
+    assert_int_equal(FX_RUN(f, 0xdb, 0xf1), -1);            /* fcomi st,st(1) */
+    assert_int_equal(fx_flags(f) & (EF_ZF | EF_CF | EF_PF), EF_ZF);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -223,6 +262,7 @@ int main(void)
         cmocka_unit_test(test_cpl0_system_registers),
         cmocka_unit_test(test_mov_ss_shadow),
         cmocka_unit_test(test_fpu_state),
+        cmocka_unit_test(test_fpu_fdiv_check),
     };
     return cmocka_run_group_tests_name("interp_system", tests, NULL, NULL);
 }
