@@ -74,6 +74,12 @@ static uint32_t h_cf(void *env, uint32_t a, uint32_t b, uint32_t x, uint32_t d)
     return cc_compute_cf(env) ? 1 : 0;
 }
 
+static uint32_t h_arith(void *env, uint32_t a, uint32_t b, uint32_t x,
+                        uint32_t d)
+{
+    return cc_arith(env);
+}
+
 static uint32_t h_cond(void *env, uint32_t cond, uint32_t b, uint32_t x,
                        uint32_t d)
 {
@@ -187,6 +193,7 @@ typedef struct DC {
     IRFunc *f;
     uint32_t flags, cs_base, block_pc, pc, next_pc;
     const Insn *in;
+    const Insn *next_in; /* the following instruction of this block, if any */
     bool eip_synced;     /* g_eip == pc already for this instruction */
     bool stores;         /* this instruction stored to guest memory */
     bool user;
@@ -392,6 +399,11 @@ static int gen_cf(DC *s)
 {
     IRFunc *f = s->f;
     int op = s->cc.op;
+    if (op == CC_OP_EFLAGS) {
+        int r = tmp(s);
+        ir_op2i(f, IR_AND, r, s->t->g_eflags, EF_CF);
+        return r;
+    }
     if (op > 0) {
         int k = cc_kind(op), size = cc_size(op);
         if (k == K_LOGIC)
@@ -435,6 +447,14 @@ static Cond gen_cond(DC *s, int cond)
     int base = cond >> 1;
     int op = s->cc.op;
     Cond r = { IRC_NE, -1, 0, -1 };
+    static const uint32_t bits[8] = { EF_OF, EF_CF, EF_ZF, EF_CF | EF_ZF,
+                                      EF_SF, EF_PF, 0, 0 };
+    if (op == CC_OP_EFLAGS && bits[base]) {
+        r = (Cond){ IRC_TSTNE, s->t->g_eflags, bits[base], -1 };
+        if (cond & 1)
+            r.irc = invert_irc(r.irc);
+        return r;
+    }
     if (op > 0) {
         int k = cc_kind(op), size = cc_size(op);
         bool done = true;
@@ -862,6 +882,209 @@ static bool t_ret(DC *s)
     return true;
 }
 
+/* ---- flags in EFLAGS form (shifts, multiplies) ---- */
+
+/* Are the arithmetic flags this instruction would produce dead? They are
+ * when the next instruction of the block overwrites all six without
+ * reading any and cannot fault first (register operands only, translated
+ * inline): nothing can observe them in between. This is where capstone's
+ * EFLAGS read/write sets drive flag liveness. */
+static bool flags_dead(DC *s)
+{
+    const Insn *n = s->next_in;
+    if (!n || (n->flags_read & EF_ARITH) ||
+        (n->flags_written & EF_ARITH) != EF_ARITH || !simple_operands(n) ||
+        (n->prefixes & PFX_LOCK) || n->nops != 2)
+        return false;
+    for (int i = 0; i < n->nops; i++)
+        if (n->ops[i].kind == OPK_MEM)
+            return false;
+    switch (n->op) {
+    case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR:
+    case OP_CMP: case OP_TEST:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* SF ZF PF of r (size bytes) as EFLAGS bits. */
+static int gen_szp(DC *s, int r, int size)
+{
+    IRFunc *f = s->f;
+    int m = ext(s, r, size, false);
+    int z = tmp(s), sg = tmp(s), p = tmp(s);
+    ir_setcondi(f, IRC_EQ, z, m, 0);
+    ir_op2i(f, IR_SHL, z, z, 6);
+    ir_op2i(f, IR_SHR, sg, m, (uint32_t)size * 8 - 1);
+    ir_op2i(f, IR_SHL, sg, sg, 7);
+    ir_op1(f, IR_PARITY, p, m);
+    ir_op2i(f, IR_SHL, p, p, 2);
+    ir_op2(f, IR_OR, z, z, sg);
+    ir_op2(f, IR_OR, z, z, p);
+    return z;
+}
+
+static void set_eflags_arith(DC *s, int fl)
+{
+    IRFunc *f = s->f;
+    int t = tmp(s);
+    ir_op2i(f, IR_AND, t, s->t->g_eflags, ~(uint32_t)EF_ARITH);
+    ir_op2(f, IR_OR, s->t->g_eflags, t, fl);
+    ir_movi(f, s->t->g_ccop, CC_OP_EFLAGS);
+    s->cc.op = CC_OP_EFLAGS;
+}
+
+/* The six flags now (for instructions that keep some of them). */
+static int gen_arith(DC *s)
+{
+    int r = tmp(s);
+    if (s->cc.op == CC_OP_EFLAGS)
+        ir_op2i(s->f, IR_AND, r, s->t->g_eflags, EF_ARITH);
+    else
+        ir_call(s->f, h_arith, r, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP);
+    return r;
+}
+
+static int bit_of(DC *s, int v, unsigned bit)
+{
+    int t = tmp(s);
+    ir_op2i(s->f, IR_SHR, t, v, bit);
+    ir_op2i(s->f, IR_AND, t, t, 1);
+    return t;
+}
+
+/* Shifts and rotates by an immediate count (the common case). */
+static bool t_shift(DC *s)
+{
+    const Insn *in = s->in;
+    IRFunc *f = s->f;
+    int size = in->ops[0].size, bits = size * 8, op = in->op;
+    if (in->nops == 2 && in->ops[1].kind != OPK_IMM)
+        return false;
+    unsigned n = (in->nops == 2 ? in->ops[1].imm : 1) & 31;
+    bool rot = op == OP_ROL || op == OP_ROR;
+    if (n == 0 || (rot && size != 4) || (!rot && (int)n >= bits))
+        return false;
+    bool dead = flags_dead(s);
+    int lin = -1;
+    int old = rot && !dead ? gen_arith(s) : -1;
+    int a = local(s, opnd_rd(s, 0, &lin, ACC_WRITE));
+    int r = tmp(s), sa = -1;
+    switch (op) {
+    case OP_SHL: case OP_SAL: ir_op2i(f, IR_SHL, r, a, n); break;
+    case OP_SHR: ir_op2i(f, IR_SHR, r, a, n); break;
+    case OP_SAR:
+        sa = ext(s, a, size, true);
+        ir_op2i(f, IR_SAR, r, sa, n);
+        break;
+    case OP_ROL: ir_op2i(f, IR_ROL, r, a, n); break;
+    default: ir_op2i(f, IR_ROR, r, a, n); break;
+    }
+    r = ext(s, r, size, false);
+    opnd_wr(s, 0, lin, r);
+    if (dead) {
+        cc_unknown(s);
+        return true;
+    }
+    int cf, of = -1, fl;
+    switch (op) {
+    case OP_SHL: case OP_SAL:
+        cf = bit_of(s, a, (unsigned)bits - n);
+        of = bit_of(s, r, (unsigned)bits - 1);
+        ir_op2(f, IR_XOR, of, of, cf);
+        fl = gen_szp(s, r, size);
+        break;
+    case OP_SHR:
+        cf = bit_of(s, a, n - 1);
+        /* OF is the top bit before the last one-bit step: only a count
+         * of one can leave it set. */
+        if (n == 1)
+            of = bit_of(s, a, (unsigned)bits - 1);
+        fl = gen_szp(s, r, size);
+        break;
+    case OP_SAR:
+        cf = bit_of(s, sa, n - 1);
+        fl = gen_szp(s, r, size);
+        break;
+    case OP_ROL:
+        cf = bit_of(s, r, 0);
+        of = bit_of(s, r, 31);
+        ir_op2(f, IR_XOR, of, of, cf);
+        fl = tmp(s);
+        ir_op2i(f, IR_AND, fl, old, ~(uint32_t)(EF_CF | EF_OF));
+        break;
+    default:
+        cf = bit_of(s, r, 31);
+        of = bit_of(s, r, 30);
+        ir_op2(f, IR_XOR, of, of, cf);
+        fl = tmp(s);
+        ir_op2i(f, IR_AND, fl, old, ~(uint32_t)(EF_CF | EF_OF));
+        break;
+    }
+    ir_op2(f, IR_OR, fl, fl, cf);
+    if (of >= 0) {
+        ir_op2i(f, IR_SHL, of, of, 11);
+        ir_op2(f, IR_OR, fl, fl, of);
+    }
+    set_eflags_arith(s, fl);
+    return true;
+}
+
+/* 32-bit MUL and IMUL (one, two and three operands). */
+static bool t_mul(DC *s)
+{
+    const Insn *in = s->in;
+    IRFunc *f = s->f;
+    const int *g = s->t->g_reg;
+    int dummy;
+    if (in->ops[0].size != 4)
+        return false;
+    bool sign = in->op == OP_IMUL;
+    int lo = tmp(s), hi = tmp(s), a, b;
+    if (in->nops == 1) {
+        b = local(s, opnd_rd(s, 0, &dummy, ACC_READ));
+        a = g[R_EAX];
+    } else if (in->nops == 2 && sign && in->ops[0].kind == OPK_REG) {
+        a = g[in->ops[0].reg];
+        b = opnd_rd(s, 1, &dummy, ACC_READ);
+    } else if (in->nops == 3 && sign && in->ops[0].kind == OPK_REG &&
+               in->ops[2].kind == OPK_IMM) {
+        a = opnd_rd(s, 1, &dummy, ACC_READ);
+        b = movi(s, in->ops[2].imm);
+    } else {
+        return false;
+    }
+    ir_mul2(f, sign, lo, hi, a, b);
+    bool dead = flags_dead(s);
+    int ovf = -1;
+    if (!dead) {
+        ovf = tmp(s);
+        if (sign) {
+            int sx = tmp(s);
+            ir_op2i(f, IR_SAR, sx, lo, 31);
+            ir_setcond(f, IRC_NE, ovf, hi, sx);
+        } else {
+            ir_setcondi(f, IRC_NE, ovf, hi, 0);
+        }
+    }
+    if (in->nops == 1) {
+        ir_mov(f, g[R_EAX], lo);
+        ir_mov(f, g[R_EDX], hi);
+    } else {
+        reg_wr(s, in->ops[0].reg, 4, lo);
+    }
+    if (dead) {
+        cc_unknown(s);
+        return true;
+    }
+    int fl = gen_szp(s, lo, 4);
+    ir_op2i(f, IR_MUL, ovf, ovf, EF_CF | EF_OF);
+    ir_op2(f, IR_OR, fl, fl, ovf);
+    set_eflags_arith(s, fl);
+    return true;
+}
+
 /* Run one instruction in the interpreter. Returns true when the block
  * must end after it (it may branch, change the mode, the flags that key
  * the block, the interrupt flag, or do I/O). */
@@ -936,6 +1159,13 @@ static bool gen_insn(DC *s)
             break;
         case OP_CLD: case OP_STD:
             ok = t_flagbits(s);
+            break;
+        case OP_SHL: case OP_SAL: case OP_SHR: case OP_SAR: case OP_ROL:
+        case OP_ROR:
+            ok = t_shift(s);
+            break;
+        case OP_MUL: case OP_IMUL:
+            ok = t_mul(s);
             break;
         case OP_NOP: case OP_PAUSE:
             ok = true;
@@ -1036,8 +1266,11 @@ static TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys,
     int n = 0;
     bool ended = false;
     int mode = (flags & TBF_CODE32) ? 32 : 16;
-    Insn in;
-    while (!ended) {
+    /* Decode the block first so each instruction can see the next one
+     * (flag liveness). */
+    static Insn insns[MAX_INSNS];
+    int nd = 0;
+    while (nd < MAX_INSNS) {
         uint32_t pc = s.block_pc + off;
         uint64_t limit_room = (uint64_t)cs->limit - pc + 1;
         if (pc > cs->limit || off >= page_left)
@@ -1047,23 +1280,30 @@ static TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys,
             avail = 15;
         if (avail > limit_room)
             avail = (uint32_t)limit_room;
-        int len = x86_decode(host + off, (int)avail, mode, &in);
-        if (len <= 0 || !ir_room(f, 400))
+        int len = x86_decode(host + off, (int)avail, mode, &insns[nd]);
+        if (len <= 0)
             break;
-        uint32_t next = pc + (uint32_t)len;
-        if (mode == 16 && next > 0xffff)
+        if (mode == 16 && pc + (uint32_t)len > 0xffff)
             break;                       /* IP wraps: leave it to interp */
+        off += (uint32_t)len;
+        nd++;
+    }
+    off = 0;
+    while (!ended && n < nd && ir_room(f, 400)) {
+        const Insn *in = &insns[n];
+        uint32_t pc = s.block_pc + off;
         s.pc = pc;
-        s.next_pc = next;
-        s.in = &in;
+        s.next_pc = pc + in->len;
+        s.in = in;
+        /* Only an instruction sure to be in this block may vouch for
+         * the flags (an interrupt can come between blocks). */
+        s.next_in = n + 1 < nd && ir_room(f, 800) ? &insns[n + 1] : NULL;
         s.eip_synced = false;
         s.stores = false;
         ir_insn(f, pc);
         ended = gen_insn(&s);
-        off += (uint32_t)len;
+        off += in->len;
         n++;
-        if (!ended && (n >= MAX_INSNS || off >= page_left))
-            break;
     }
     if (n == 0)
         return NULL;

@@ -134,7 +134,7 @@ next_block:;
         case IR_MOV: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR:
         case IR_XOR: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROL:
         case IR_ROR: case IR_MUL: case IR_NEG: case IR_NOT: case IR_EXT8S:
-        case IR_EXT8U: case IR_EXT16S: case IR_EXT16U:
+        case IR_EXT8U: case IR_EXT16S: case IR_EXT16U: case IR_PARITY:
             a = RD(op->t[1]);
             b = op->flags & IRF_BIMM ? op->imm :
                 op->t[2] != IR_NOTEMP ? RD(op->t[2]) : 0;

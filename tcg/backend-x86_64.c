@@ -477,6 +477,13 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
         store_temp(e, RAX, op->t[0]);
         break;
     }
+    case IR_PARITY:
+        load_temp(e, RAX, op->t[1]);
+        b1(e, 0x84); b1(e, 0xc0);                         /* test al, al */
+        op_rr(e, 0x0f9a, 0, 0, RCX);                      /* setp cl */
+        op_rr(e, 0x0fb6, 0, RCX, RCX);
+        store_temp(e, RCX, op->t[0]);
+        break;
     case IR_SETCOND:
         if (op->cond == IRC_ALWAYS || op->cond == IRC_NEVER) {
             mov_ri(e, RCX, op->cond == IRC_ALWAYS);

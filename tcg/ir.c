@@ -286,6 +286,7 @@ bool ir_fold(int opc, uint32_t a, uint32_t b, uint32_t *out)
     case IR_EXT8U: *out = a & 0xff; return true;
     case IR_EXT16S: *out = (uint32_t)(int32_t)(int16_t)a; return true;
     case IR_EXT16U: *out = a & 0xffff; return true;
+    case IR_PARITY: *out = !__builtin_parity(a & 0xff); return true;
     default: return false;
     }
 }
@@ -297,7 +298,7 @@ bool ir_op_pure(const IROp *op)
     case IR_OR: case IR_XOR: case IR_SHL: case IR_SHR: case IR_SAR:
     case IR_ROL: case IR_ROR: case IR_MUL: case IR_NEG: case IR_NOT:
     case IR_EXT8S: case IR_EXT8U: case IR_EXT16S: case IR_EXT16U:
-    case IR_SETCOND: case IR_MOVCOND: case IR_LDENV:
+    case IR_PARITY: case IR_SETCOND: case IR_MOVCOND: case IR_LDENV:
         return true;
     case IR_CALL:
         return (op->flags & IRF_PURE_CALL) != 0;
@@ -309,7 +310,7 @@ bool ir_op_pure(const IROp *op)
 static const char *const opc_names[IR_NUM_OPC] = {
     "nop", "movi", "mov", "add", "sub", "and", "or", "xor", "shl", "shr",
     "sar", "rol", "ror", "mul", "neg", "not", "ext8s", "ext8u", "ext16s",
-    "ext16u", "setcond", "movcond", "mulu2", "muls2", "ldenv", "stenv",
+    "ext16u", "parity", "setcond", "movcond", "mulu2", "muls2", "ldenv", "stenv",
     "qld", "qst", "call", "label", "br", "brcond", "entry", "insn",
     "goto_tb", "exit", "goto_ptr", "check_exit",
 };

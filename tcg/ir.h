@@ -32,6 +32,8 @@ typedef enum IROpc {
     IR_ROL, IR_ROR, IR_MUL,
     IR_NEG, IR_NOT,                       /* t0 = op t1 */
     IR_EXT8S, IR_EXT8U, IR_EXT16S, IR_EXT16U,
+    IR_PARITY,   /* t0 = 1 when the low byte of t1 has an even number of
+                    set bits (x86's PF; hosts compute it in one op) */
     IR_SETCOND,  /* t0 = cond(t1, t2/imm) ? 1 : 0 */
     IR_MOVCOND,  /* t0 = cond(t1, t2/imm) ? t3 : t0 */
     IR_MULU2,    /* t0:t3 = t1 * t2 unsigned (t0 low half, t3 high) */

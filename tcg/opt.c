@@ -24,7 +24,7 @@ static int op_uses(const IROp *op, int out[5])
     int n = 0;
     switch (op->opc) {
     case IR_MOV: case IR_NEG: case IR_NOT: case IR_EXT8S: case IR_EXT8U:
-    case IR_EXT16S: case IR_EXT16U: case IR_STENV: case IR_QLD:
+    case IR_EXT16S: case IR_EXT16U: case IR_PARITY: case IR_STENV: case IR_QLD:
         out[n++] = op->t[1];
         break;
     case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR:
@@ -146,7 +146,7 @@ static void fold_constants(IRFunc *f)
             val[op->t[0]] = op->imm;
             break;
         case IR_MOV: case IR_NEG: case IR_NOT: case IR_EXT8S: case IR_EXT8U:
-        case IR_EXT16S: case IR_EXT16U:
+        case IR_EXT16S: case IR_EXT16U: case IR_PARITY:
             if (known[op->t[1]]) {
                 ir_fold(op->opc, val[op->t[1]], 0, &r);
                 make_movi(op, r);

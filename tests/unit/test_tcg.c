@@ -213,11 +213,16 @@ static void random_program(uint32_t *expect, int nops)
         case 11: ir_op1(f, IR_NEG, d, a); vals[d] = 0u - A; continue;
         case 12: ir_op1(f, IR_NOT, d, a); vals[d] = ~A; continue;
         case 13: {
-            static const int ex[4] = { IR_EXT8S, IR_EXT8U, IR_EXT16S, IR_EXT16U };
-            int k = (int)(rnd() % 4);
+            static const int ex[5] = { IR_EXT8S, IR_EXT8U, IR_EXT16S, IR_EXT16U,
+                                       IR_PARITY };
+            int k = (int)(rnd() % 5);
             ir_op1(f, ex[k], d, a);
+            int bits = 0;
+            for (int i = 0; i < 8; i++)
+                bits += (A >> i) & 1;
             vals[d] = k == 0 ? (uint32_t)(int32_t)(int8_t)A : k == 1 ? (A & 0xff) :
-                      k == 2 ? (uint32_t)(int32_t)(int16_t)A : (A & 0xffff);
+                      k == 2 ? (uint32_t)(int32_t)(int16_t)A :
+                      k == 3 ? (A & 0xffff) : (uint32_t)(bits % 2 == 0);
             continue;
         }
         case 14: {

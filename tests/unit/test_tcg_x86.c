@@ -11,10 +11,11 @@
 #include <cmocka.h>
 #include "cpu_fixture.h"
 #include "cpu/translate.h"
+#include "debug/trace.h"
 
 #define CODE 0x100000u
 #define DATA 0x200000u
-#define DATA_SIZE 0x400u
+#define DATA_SIZE 0x1000u
 
 static void code_write(void *opaque, uint64_t pa, size_t len)
 {
@@ -94,7 +95,7 @@ static uint32_t daddr(int size)
 {
     /* With a segment limit, now and then an access just past it. */
     if (gmode == M_SEGS && rnd() % 64 == 0)
-        return DATA_SIZE - 1;
+        return 0xffe;                      /* limit 0xfff: #GP */
     return data_base() + (rnd() % (DATA_SIZE - 8)) / (unsigned)size *
            (unsigned)size + (rnd() % 4 == 0 ? 1 : 0);
 }
@@ -213,11 +214,34 @@ static void one_insn(Gen *g)
         }
         b(g, 0x58 + greg());
         break;
-    case 21:                                /* shifts and rotates (interp) */
-        b(g, 0xc1); b(g, 0xc0 | (rnd() % 8) << 3 | greg()); b(g, rnd() % 40);
+    case 21:                                /* shifts and rotates */
+        switch (rnd() % 4) {
+        case 0:
+            b(g, 0xc1); b(g, 0xc0 | (rnd() % 8) << 3 | greg()); b(g, rnd() % 40);
+            break;
+        case 1:                             /* by one, 8/32-bit */
+            b(g, 0xd0 + (rnd() & 1)); b(g, 0xc0 | (rnd() % 8) << 3 | greg());
+            break;
+        case 2:                             /* by CL */
+            b(g, 0xd3); b(g, 0xc0 | (rnd() % 8) << 3 | greg());
+            break;
+        default:                            /* memory, then an ALU op */
+            b(g, 0xc1); modrm_abs(g, rnd() % 8, 4); b(g, rnd() % 34);
+            b(g, alu[rnd() % 8]); b(g, 0xc0 | greg() << 3 | greg());
+            break;
+        }
         break;
-    case 22:                                /* imul r, r/m */
-        b(g, 0x0f); b(g, 0xaf); b(g, 0xc0 | greg() << 3 | greg());
+    case 22:                                /* imul r, r/m [, imm] */
+        if (rnd() & 1) {
+            b(g, 0x0f); b(g, 0xaf); b(g, 0xc0 | greg() << 3 | greg());
+        } else if (rnd() & 1) {
+            b(g, 0x6b); b(g, 0xc0 | greg() << 3 | greg()); b(g, rnd());
+        } else {
+            b(g, 0x69); modrm_abs(g, greg(), 4); dimm(g, rnd());
+        }
+        if (rnd() & 1) {                    /* flags dead or read */
+            b(g, alu[rnd() % 8]); b(g, 0xc0 | greg() << 3 | greg());
+        }
         break;
     case 23:                                /* mul / imul edx:eax */
         b(g, 0xf7); b(g, 0xc0 | (4 + rnd() % 2) << 3 | greg());
@@ -252,8 +276,9 @@ static void one_insn(Gen *g)
             d16(g, rnd());
         break;
     case 29: {                              /* a short rep movs/stos */
-        b(g, 0xbe); dimm(g, data_base() + (rnd() % 3) * 0x100); /* mov esi */
-        b(g, 0xbf); dimm(g, data_base() + (rnd() % 3) * 0x100 + 8);
+        /* Away from the area's edges: with DF=1 they run downwards. */
+        b(g, 0xbe); dimm(g, data_base() + (1 + rnd() % 3) * 0x100); /* esi */
+        b(g, 0xbf); dimm(g, data_base() + (1 + rnd() % 3) * 0x100 + 8);
         b(g, 0xb9); dimm(g, rnd() % 9);                 /* mov ecx */
         b(g, 0xf3); b(g, (const uint8_t[]){ 0xa4, 0xa5, 0xaa, 0xab }[rnd() % 4]);
         break;
@@ -390,7 +415,11 @@ static void test_random_vs_interp(void **state)
     ft->c->accel = ACCEL_TCG;
     static uint8_t code[8192];
     static Snap a, t;
-    int cases = 400, failed = 0;
+    /* TCG_CASES=n TCG_SEED=s widen the search (make check-tcg-full). */
+    int cases = getenv("TCG_CASES") ? atoi(getenv("TCG_CASES")) : 400;
+    int failed = 0;
+    if (getenv("TCG_SEED"))
+        rs = (uint32_t)strtoul(getenv("TCG_SEED"), NULL, 0) | 1;
     for (int n = 0; n < cases; n++) {
         gmode = n % M_COUNT;
         Gen g = { code, code_start() };
@@ -402,6 +431,9 @@ static void test_random_vs_interp(void **state)
         uint32_t seed = rnd();
         setup_case(fi, code, len, seed);
         setup_case(ft, code, len, seed);
+        if (getenv("TCG_TRACE_CASE"))
+            ft->c->trace_flags = atoi(getenv("TCG_TRACE_CASE")) == n ?
+                                 (TRACE_IN_ASM | TRACE_CPU | TRACE_EXEC) : 0;
         /* The same code twice under tcg: the second run uses the cache. */
         for (int rep = 0; rep < 2; rep++) {
             if (rep)
@@ -423,8 +455,10 @@ static void test_random_vs_interp(void **state)
                 if (a.eip != t.eip || a.eflags != t.eflags)
                     fprintf(stderr, "  eip %08x/%08x eflags %08x/%08x\n",
                             a.eip, t.eip, a.eflags, t.eflags);
-                if (memcmp(a.data, t.data, DATA_SIZE))
-                    fprintf(stderr, "  data memory differs\n");
+                for (uint32_t i = 0; i < DATA_SIZE; i++)
+                    if (a.data[i] != t.data[i])
+                        fprintf(stderr, "  data[%03x]: interp %02x tcg %02x\n",
+                                i, a.data[i], t.data[i]);
                 if (memcmp(a.stack, t.stack, sizeof(a.stack)))
                     fprintf(stderr, "  stack memory differs\n");
                 fprintf(stderr, "  code:");
