@@ -27,15 +27,20 @@ tests/display/bin/xgrab: $(SRCDIR)/tests/display/xgrab.c libkestrel.a config.h
 	    $(DISPLAY_X11_LIBS) $(LIBS)
 
 # check-display: the SDL front end alone and SeaBIOS (seconds);
-# check-display-linux: the default guest on tty0, headless and in the SDL
-# window with typed input (as long as a Linux boot takes).
-.PHONY: check-display check-display-linux
+# check-display-linux: one boot of the default guest showing tty0 (in the
+# SDL window with typed input when Xvfb is there, else headless);
+# check-display-full (check-full): both.
+.PHONY: check-display check-display-linux check-display-full
 check-display: kestrel $(DISPLAY_TOOLS)
 	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
 	    images/out bios
 check-display-linux: kestrel $(DISPLAY_TOOLS)
 	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
 	    images/out linux
+check-display-full: kestrel $(DISPLAY_TOOLS)
+	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
+	    images/out linux-full
 
 CHECK_SUITES += check-display check-display-linux
+FULL_SUITES += check-display-full
 CLEAN_EXTRA += tests/display/bin

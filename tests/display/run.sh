@@ -1,6 +1,7 @@
 #!/bin/sh
-# Display suite: usage run.sh MAKE KESTREL TOOLDIR GUEST_DIR bios|linux
-# ("bios" runs parts 0 and 1, "linux" parts 2 and 3).
+# Display suite: usage run.sh MAKE KESTREL TOOLDIR GUEST_DIR PART
+# PART "bios" runs parts 0 and 1; "linux" boots Linux once: part 3 when
+# Xvfb is there, else part 2; "linux-full" runs both 2 and 3.
 #  0. Under Xvfb (when Xvfb and xdotool exist), without a machine: the SDL
 #     front end's window shows the VGA text screen pixel for pixel, keys
 #     typed with xdotool arrive as PS/2 set-2 codes, the mouse as PS/2
@@ -230,9 +231,10 @@ stop_guest() {
 }
 
 # ---- 2. Linux on the VGA text console, headless ----
+if [ "$part" = linux-full ] || [ $have_x = no ]; then
 echo "linux-tty0 (headless, monitor screendump):"
 start_guest tty0 -display none -append "console=ttyS0 console=tty0 guest_exit=shell"
-if wait_screen tty0 120 KESTREL-GUEST-READY; then
+if wait_screen tty0 600 KESTREL-GUEST-READY; then
     ok "kernel messages and the ready marker on the VGA text console"
     show "$tmp/tty0.png"
 else
@@ -241,6 +243,7 @@ else
     tail -n 5 "$tmp/tty0.serial" "$tmp/tty0.log" 2>/dev/null
 fi
 stop_guest
+fi
 
 # ---- 3. SDL window under Xvfb, typing with xdotool ----
 if [ $have_x = no ]; then
@@ -262,7 +265,7 @@ if ! wid=$(timeout 20 xdotool search --sync --name Kestrel 2>/dev/null | head -n
     finish
 fi
 ok "the SDL window exists (title: $(xdotool getwindowname "$wid"))"
-if wait_screen sdl 120 KESTREL-GUEST-READY &&
+if wait_screen sdl 600 KESTREL-GUEST-READY &&
    check_window "$wid" KESTREL-GUEST-READY; then
     ok "the window shows the guest's ready marker (read back from X)"
 else
