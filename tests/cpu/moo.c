@@ -320,8 +320,8 @@ static bool parse_state(Buf b, State *s)
 {
     memset(s, 0, sizeof *s);
     while (b.len >= 8) {
-        char id[4];
-        uint32_t len;
+        char id[4] = { 0 };
+        uint32_t len = 0;
         take(&b, id, 4);
         take(&b, &len, 4);
         if (len > b.len)
@@ -355,8 +355,8 @@ static bool parse_test(Buf b, Test *t)
     memset(t, 0, sizeof *t);
     take(&b, NULL, 4);                     /* index */
     while (b.len >= 8) {
-        char id[4];
-        uint32_t len;
+        char id[4] = { 0 };
+        uint32_t len = 0;
         take(&b, id, 4);
         take(&b, &len, 4);
         if (len > b.len)
@@ -728,8 +728,8 @@ static void run_file(const char *path)
     long pass = 0, fail = 0, skip = 0, lskip = 0;
     int shown = 0;
     while (b.len >= 8) {
-        char id[4];
-        uint32_t clen;
+        char id[4] = { 0 };
+        uint32_t clen = 0;
         take(&b, id, 4);
         take(&b, &clen, 4);
         if (clen > b.len)
