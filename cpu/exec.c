@@ -142,7 +142,8 @@ static int service_events(CPUState *c)
 
 int cpu_exec(CPUState *c, int64_t budget)
 {
-    const uint64_t end = c->icount + (budget > 0 ? (uint64_t)budget : 1);
+    /* A budget of 0 only delivers what is pending. */
+    const uint64_t end = c->icount + (budget > 0 ? (uint64_t)budget : 0);
 
     /* cpu_raise delivers the exception and lands here; nothing else is
      * needed to resume, so the jump buffer is armed once per call rather

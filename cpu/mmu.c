@@ -559,9 +559,10 @@ void cpu_st64(CPUState *c, int seg, uint32_t off, uint64_t val)
 
 /* ---- control registers ---- */
 
-#define CR4_SUPPORTED (CR4_VME | CR4_PVI | CR4_TSD | CR4_DE | CR4_PSE | \
-                       CR4_PAE | CR4_MCE | CR4_PGE | CR4_PCE | CR4_OSFXSR | \
-                       CR4_OSXMMEXCPT)
+/* VME/PVI are not implemented (and not in CPUID), so setting them faults
+ * as on a CPU without them rather than silently doing nothing. */
+#define CR4_SUPPORTED (CR4_TSD | CR4_DE | CR4_PSE | CR4_PAE | CR4_MCE | \
+                       CR4_PGE | CR4_PCE | CR4_OSFXSR | CR4_OSXMMEXCPT)
 
 void cpu_set_cr0(CPUState *c, uint32_t v)
 {

@@ -331,6 +331,75 @@ static void test_hw_interrupt_run_loop(void **st)
     bus_free(&b);
 }
 
+static void test_gate16_and_trap_gate(void **st)
+{
+    (void)st;
+    Fx *f = fx_new();
+    CPUState *c = f->c;
+    Bus *b = &f->bus;
+    /* A 16-bit trap gate pushes 16-bit FLAGS/CS/IP and keeps IF. */
+    fx_gate(b, FX_IDT, 0x60, SEL_CODE0, 0x1230, 0x7, 0, 0);
+    c->eflags |= EF_IF;
+    cpu_interrupt(c, 0x60, INTK_SOFT, false, 0, 0xabcd1234);
+    assert_int_equal(c->eip, 0x1230);
+    assert_int_equal(c->regs[R_ESP], FX_STACK0 - 6);
+    assert_int_equal(fx_r16(b, FX_STACK0 - 6), 0x1234);
+    assert_int_equal(fx_r16(b, FX_STACK0 - 4), SEL_CODE0);
+    assert_true(fx_r16(b, FX_STACK0 - 2) & EF_IF);
+    assert_true(c->eflags & EF_IF);
+    fx_free(f);
+}
+
+static void test_real_mode_exception_has_no_error_code(void **st)
+{
+    (void)st;
+    Bus b;
+    bus_init(&b, 1u << 20);
+    CPUState *c = cpu_new(&b);
+    cpu_set_seg_real(c, R_SS, 0);
+    c->regs[R_ESP] = 0x7000;
+    c->eip = 0x1111;
+    fx_w16(&b, EXC_GP * 4, 0x2222);
+    int v = FX_TRY(c, cpu_raise(c, EXC_GP, 0x55));
+    (void)v;
+    assert_int_equal(c->eip, 0x2222);
+    assert_int_equal(c->regs[R_ESP], 0x7000 - 6);
+    assert_int_equal(fx_r16(&b, 0x7000 - 6), 0x1111);
+    cpu_free(c);
+    bus_free(&b);
+}
+
+static void test_nmi_blocked_until_iret(void **st)
+{
+    (void)st;
+    Bus b;
+    bus_init(&b, 1u << 20);
+    CPUState *c = cpu_new(&b);
+    cpu_set_seg_real(c, R_CS, 0);
+    cpu_set_seg_real(c, R_SS, 0);
+    c->regs[R_ESP] = 0x7000;
+    c->eip = 0x500;
+    fx_w16(&b, EXC_NMI * 4, 0x600);      /* handler: IRET at 0x600 */
+    b.ram[0x600] = 0xcf;
+    c->interrupt_request |= CPU_INT_NMI;
+    assert_int_equal(cpu_exec(c, 0), EXEC_BUDGET);
+    assert_true(c->nmi_blocked);
+    assert_int_equal(c->eip, 0x600);
+    /* A second NMI waits while the first handler runs... */
+    c->interrupt_request |= CPU_INT_NMI;
+    assert_int_equal(cpu_exec(c, 0), EXEC_BUDGET);
+    assert_int_equal(c->eip, 0x600);
+    assert_int_equal(c->regs[R_ESP], 0x7000 - 6);
+    /* ...and is taken right after its IRET, returning to 0x500. */
+    assert_int_equal(cpu_exec(c, 1), EXEC_BUDGET);
+    assert_true(c->nmi_blocked);
+    assert_int_equal(c->eip, 0x600);
+    assert_int_equal(c->regs[R_ESP], 0x7000 - 6);
+    assert_int_equal(fx_r16(&b, 0x7000 - 6), 0x500);
+    cpu_free(c);
+    bus_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -347,6 +416,9 @@ int main(void)
         cmocka_unit_test(test_triple_fault),
         cmocka_unit_test(test_df_task_gate),
         cmocka_unit_test(test_hw_interrupt_run_loop),
+        cmocka_unit_test(test_gate16_and_trap_gate),
+        cmocka_unit_test(test_real_mode_exception_has_no_error_code),
+        cmocka_unit_test(test_nmi_blocked_until_iret),
     };
     return cmocka_run_group_tests_name("except", tests, NULL, NULL);
 }

@@ -350,6 +350,113 @@ static void test_msr_cpuid(void **st)
     fx_free(f);
 }
 
+static void test_task_switch_16bit_tss(void **st)
+{
+    (void)st;
+    Fx *f = fx_new();
+    CPUState *c = f->c;
+    Bus *b = &f->bus;
+    /* A 16-bit TSS (type 1) at 0x3c00: IP 0x0e, FLAGS 0x10, AX.. 0x12,
+     * ES CS SS DS at 0x22.. */
+    fx_desc(b, FX_GDT, 13, 0x3c00, 0x2b, 0x81, 0);
+    fx_w16(b, 0x3c00 + 0x0e, 0x4321);
+    fx_w16(b, 0x3c00 + 0x10, 0x0002);
+    fx_w16(b, 0x3c00 + 0x12, 0x7777);           /* AX */
+    fx_w16(b, 0x3c00 + 0x1a, 0x6000);           /* SP */
+    fx_w16(b, 0x3c00 + 0x22, SEL_DATA0);
+    fx_w16(b, 0x3c00 + 0x24, SEL_CODE16);
+    fx_w16(b, 0x3c00 + 0x26, SEL_DATA0);
+    fx_w16(b, 0x3c00 + 0x28, SEL_DATA0);
+    c->regs[R_EAX] = 0x12340000;
+    assert_int_equal(FX_TRY(c, cpu_far_call(c, SEL_TSS2, 0, true, 0x100005)), -1);
+    assert_int_equal(c->eip, 0x4321);
+    assert_int_equal(c->regs[R_EAX], 0x12347777);   /* high word kept */
+    assert_false(cpu_code32(c));
+    assert_true(c->eflags & EF_NT);
+    assert_int_equal(fx_r16(b, 0x3c00), SEL_TSS);   /* back link */
+    /* IRET (NT) goes back to the 32-bit task. */
+    cpu_iret(c, false);
+    assert_int_equal(c->seg[R_TR].sel, SEL_TSS);
+    assert_int_equal(c->eip, 0x100005);
+    assert_true(cpu_code32(c));
+    fx_free(f);
+}
+
+static void test_v86_iret_needs_iopl3(void **st)
+{
+    (void)st;
+    Fx *f = fx_new();
+    CPUState *c = f->c;
+    c->eflags |= EF_VM;
+    c->cpl = 3;
+    cpu_set_seg_real(c, R_SS, 0x100);
+    c->regs[R_ESP] = 0x100;
+    int v = FX_TRY(c, cpu_iret(c, false));
+    assert_int_equal(v, EXC_GP);
+    assert_int_equal(fx_stack(f, 0), 0);
+    fx_free(f);
+}
+
+static void test_expand_down_stack(void **st)
+{
+    (void)st;
+    Fx *f = fx_new();
+    CPUState *c = f->c;
+    /* Ring-3 expand-down SS (limit 0xfff, B=1): offsets above the limit
+     * are the stack; a push to 0xffc faults #SS(0), delivered on the
+     * ring-0 stack from the TSS. */
+    fx_desc(&f->bus, FX_GDT, 7, 0, 0x0fff, 0xf6, 0x4);
+    fx_ring3(f);
+    cpu_load_seg(c, R_SS, SEL_EXPDOWN | 3);
+    c->regs[R_ESP] = 0x1004;
+    StackPtr s;
+    cpu_stk_init(c, &s);
+    assert_int_equal(FX_TRY(c, cpu_stk_push(c, &s, 1, 4)), -1);
+    assert_int_equal(s.esp, 0x1000);
+    int v = FX_TRY(c, cpu_stk_push(c, &s, 2, 4));
+    assert_int_equal(v, EXC_SS);
+    assert_int_equal(fx_stack(f, 0), 0);
+    assert_int_equal(fx_stack(f, 4), 0x1004);     /* SS:ESP before the push */
+    fx_free(f);
+}
+
+static void test_lldt_and_ldt_selectors(void **st)
+{
+    (void)st;
+    Fx *f = fx_new();
+    CPUState *c = f->c;
+    Bus *b = &f->bus;
+    /* LDT at 0x6000 with one data segment (index 1, base 0x12340000). */
+    fx_desc(b, 0x6000, 1, 0x12340000, 0xffff, 0x93, 0x4);
+    fx_desc(b, FX_GDT, 14, 0x6000, 0xf, 0x82, 0);
+    assert_int_equal(FX_TRY(c, cpu_lldt(c, SEL_TGATE)), -1);
+    assert_int_equal(FX_TRY(c, cpu_load_seg(c, R_FS, 0x0c)), -1);
+    assert_int_equal(c->seg[R_FS].base, 0x12340000);
+    /* Index 2 is past the LDT limit. */
+    assert_int_equal(FX_TRY(c, cpu_load_seg(c, R_FS, 0x14)), EXC_GP);
+    assert_int_equal(fx_stack(f, 0), 0x14);
+    /* LLDT of something that is not an LDT: #GP(sel). */
+    assert_int_equal(FX_TRY(c, cpu_lldt(c, SEL_DATA0)), EXC_GP);
+    assert_int_equal(fx_stack(f, 0), SEL_DATA0);
+    /* LTR of a busy TSS: #GP(sel). */
+    assert_int_equal(FX_TRY(c, cpu_ltr(c, SEL_TSS)), EXC_GP);
+    fx_free(f);
+}
+
+static void test_control_register_faults(void **st)
+{
+    (void)st;
+    Fx *f = fx_new();
+    CPUState *c = f->c;
+    assert_int_equal(FX_TRY(c, cpu_set_cr0(c, CR0_PG | CR0_ET)), EXC_GP);
+    assert_int_equal(FX_TRY(c, cpu_set_cr0(c, CR0_PE | CR0_NW)), EXC_GP);
+    assert_int_equal(FX_TRY(c, cpu_set_cr4(c, CR4_VME)), EXC_GP);
+    assert_int_equal(FX_TRY(c, cpu_set_cr4(c, 1u << 13)), EXC_GP);  /* VMXE */
+    assert_int_equal(FX_TRY(c, cpu_set_cr4(c, CR4_PSE | CR4_PGE)), -1);
+    assert_int_equal(c->cr4, CR4_PSE | CR4_PGE);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -367,6 +474,11 @@ int main(void)
         cmocka_unit_test(test_lar_lsl_verr_verw),
         cmocka_unit_test(test_sysenter_sysexit),
         cmocka_unit_test(test_msr_cpuid),
+        cmocka_unit_test(test_task_switch_16bit_tss),
+        cmocka_unit_test(test_v86_iret_needs_iopl3),
+        cmocka_unit_test(test_expand_down_stack),
+        cmocka_unit_test(test_lldt_and_ldt_selectors),
+        cmocka_unit_test(test_control_register_faults),
     };
     return cmocka_run_group_tests_name("seg", tests, NULL, NULL);
 }
