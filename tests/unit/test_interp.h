@@ -143,6 +143,22 @@ static inline Fix *fx_prot(int cpl)
     return f;
 }
 
+/* Virtual-8086 mode under the protected-mode fixture (CPL 3, segments 0). */
+static inline Fix *fx_v86(int iopl, bool vme)
+{
+    Fix *f = fx_prot(0);
+    CPUState *c = f->c;
+    cpu_set_eflags(c, EF_VM | EF_IF | ((uint32_t)iopl << 12),
+                   EF_VM | EF_IF | EF_IOPL);
+    c->cpl = 3;
+    for (int s = R_ES; s <= R_GS; s++)
+        cpu_set_seg_real(c, s, 0);
+    if (vme)
+        c->cr4 |= CR4_VME;
+    c->regs[R_ESP] = FX_STACK3;
+    return f;
+}
+
 static inline void fx_load(Fix *f, const void *bytes, size_t n)
 {
     bus_mem_rw(&f->bus, f->c->seg[R_CS].base + f->c->eip, (void *)bytes, n,

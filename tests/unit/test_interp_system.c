@@ -249,6 +249,57 @@ static void test_fpu_fdiv_check(void **st)
     fx_free(f);
 }
 
+/* Virtual-8086 mode: IOPL-sensitive instructions fault with IOPL < 3,
+ * VME moves CLI/STI/PUSHF/POPF onto VIF, and I/O follows the TSS bitmap
+ * (here: none, so every port faults) whatever the IOPL. */
+static void test_v86_sensitive(void **st)
+{
+    static const struct { const char *name; uint8_t b[4]; int n; } gp[] = {
+        { "int 0x21", { 0xcd, 0x21 }, 2 }, { "cli", { 0xfa }, 1 },
+        { "sti", { 0xfb }, 1 }, { "pushf", { 0x9c }, 1 },
+        { "popf", { 0x9d }, 1 }, { "iret", { 0xcf }, 1 },
+        { "hlt", { 0xf4 }, 1 }, { "in al,dx", { 0xec }, 1 },
+        { "mov eax,cr0", { 0x0f, 0x20, 0xc0 }, 3 },
+        { "lldt ax (#UD)", { 0x0f, 0x00, 0xd0 }, 3 },
+    };
+    for (unsigned i = 0; i < sizeof gp / sizeof *gp; i++) {
+        Fix *f = fx_v86(0, false);
+        fx_load(f, gp[i].b, (size_t)gp[i].n);
+        int v = fx_step(f);
+        int want = i == 9 ? EXC_UD : EXC_GP;
+        if (v != want)
+            fail_msg("%s: vector %d, expected %d", gp[i].name, v, want);
+        assert_false(f->c->halted);
+        fx_free(f);
+    }
+}
+
+static void test_v86_vme_and_iopl3(void **st)
+{
+    Fix *f = fx_v86(0, true);
+    CPUState *c = f->c;
+    c->eflags |= EF_VIF;
+    assert_int_equal(FX_RUN(f, 0xfa), -1);               /* cli -> VIF */
+    assert_true(c->eflags & EF_IF);
+    assert_false(c->eflags & EF_VIF);
+    assert_int_equal(FX_RUN(f, 0x9c), -1);               /* pushf: IF=VIF */
+    uint32_t img = cpu_ld(c, R_SS, c->regs[R_ESP] & 0xffff, 2);
+    assert_false(img & EF_IF);
+    assert_int_equal(img & EF_IOPL, EF_IOPL);
+    assert_int_equal(FX_RUN(f, 0x66, 0x9c), EXC_GP);    /* pushfd: #GP */
+    fx_free(f);
+
+    f = fx_v86(3, false);
+    c = f->c;
+    assert_int_equal(FX_RUN(f, 0xfa), -1);               /* IOPL 3: real CLI */
+    assert_false(c->eflags & EF_IF);
+    assert_int_equal(FX_RUN(f, 0x9c), -1);
+    assert_int_equal(FX_RUN(f, 0x9d), -1);
+    assert_true(c->eflags & EF_VM);                      /* POPF keeps VM */
+    assert_int_equal(FX_RUN(f, 0xe4, 0x80), EXC_GP);    /* no I/O bitmap */
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -263,6 +314,8 @@ int main(void)
         cmocka_unit_test(test_mov_ss_shadow),
         cmocka_unit_test(test_fpu_state),
         cmocka_unit_test(test_fpu_fdiv_check),
+        cmocka_unit_test(test_v86_sensitive),
+        cmocka_unit_test(test_v86_vme_and_iopl3),
     };
     return cmocka_run_group_tests_name("interp_system", tests, NULL, NULL);
 }
