@@ -1,0 +1,183 @@
+/* The difftest guest kernel: runs every case of the Multiboot module (the
+ * cases.bin the generator wrote) with the same initial state as the native
+ * runner, and streams the results in the same format to the debug console
+ * (port 0xE9).  Progress and errors go to COM1 as text. */
+#include <stddef.h>
+#include <stdint.h>
+#include "difftest.h"
+
+void difftest_enter(void);
+void difftest_exit(void);
+void idt_load(const void *desc);
+void guest_halt(void) __attribute__((noreturn));
+void kmain(void);
+void kernel_panic(uint32_t vector, uint32_t eip);
+extern const uint32_t isr_table[32];
+extern uint32_t mb_magic, mb_info;
+
+/* The compiler may turn loops into calls to these. */
+void *memcpy(void *d, const void *s, size_t n);
+void *memset(void *d, int c, size_t n);
+void *memcpy(void *d, const void *s, size_t n)
+{
+    uint8_t *dp = d;
+    const uint8_t *sp = s;
+    while (n--) *dp++ = *sp++;
+    return d;
+}
+void *memset(void *d, int c, size_t n)
+{
+    uint8_t *dp = d;
+    while (n--) *dp++ = (uint8_t)c;
+    return d;
+}
+
+static inline void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static void serial_puts(const char *s)
+{
+    for (; *s; s++) outb(0x3f8, (uint8_t)*s);
+}
+
+static void serial_hex(uint32_t v)
+{
+    char b[11] = "0x";
+    for (int i = 0; i < 8; i++) b[2 + i] = "0123456789abcdef"[(v >> (28 - 4 * i)) & 15];
+    b[10] = 0;
+    serial_puts(b);
+}
+
+static void serial_dec(uint32_t v)
+{
+    char b[12];
+    int i = 11;
+    b[i] = 0;
+    do b[--i] = (char)('0' + v % 10); while (v /= 10);
+    serial_puts(b + i);
+}
+
+static void debug_write(const void *p, uint32_t n)
+{
+    const uint8_t *b = p;
+    for (uint32_t i = 0; i < n; i++) outb(0xe9, b[i]);
+}
+
+static void __attribute__((noreturn)) finish(const char *why, int ok)
+{
+    serial_puts("difftest: ");
+    serial_puts(why);
+    serial_puts("\n");
+    outb(0xf4, ok ? 0 : 1);
+    guest_halt();
+}
+
+void kernel_panic(uint32_t vector, uint32_t eip)
+{
+    serial_puts("difftest: exception ");
+    serial_dec(vector);
+    serial_puts(" in the kernel itself at ");
+    serial_hex(eip);
+    serial_puts("\n");
+    outb(0xf4, 1);
+    guest_halt();
+}
+
+struct idt_entry { uint16_t off_lo, sel; uint8_t zero, type; uint16_t off_hi; };
+static struct idt_entry idt[32];
+static struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idt_desc;
+
+static uint32_t rd32(const uint8_t *p)
+{
+    uint32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static uint8_t init_mem[DT_SCRATCH_SIZE];
+static uint32_t diff_words[DT_SCRATCH_SIZE];
+
+void kmain(void)
+{
+    serial_puts("difftest: kernel started\n");
+    if (mb_magic != 0x2badb002) finish("not started by a Multiboot loader (bad EAX)", 0);
+    const uint8_t *mbi = (const uint8_t *)(uintptr_t)mb_info;
+    if (!(rd32(mbi) & (1u << 3)) || rd32(mbi + 20) == 0)
+        finish("no Multiboot module: pass cases.bin with -initrd", 0);
+    const uint8_t *mod = (const uint8_t *)(uintptr_t)rd32(mbi + 24);
+    uint32_t start = rd32(mod), end = rd32(mod + 4);
+    if (end < start || (start < DT_CTRL + DT_MAP_SIZE && end > DT_CTRL))
+        finish("module overlaps the fixed test area at 16 MiB", 0);
+
+    for (int v = 0; v < 32; v++) {
+        idt[v].off_lo = (uint16_t)isr_table[v];
+        idt[v].off_hi = (uint16_t)(isr_table[v] >> 16);
+        idt[v].sel = 0x08;
+        idt[v].zero = 0;
+        idt[v].type = 0x8e;      /* present, ring 0, 32-bit interrupt gate */
+    }
+    idt_desc.limit = sizeof idt - 1;
+    idt_desc.base = (uint32_t)(uintptr_t)idt;
+    idt_load(&idt_desc);
+
+    const uint8_t *buf = (const uint8_t *)(uintptr_t)start;
+    uint32_t len = end - start;
+    struct dt_file_header h;
+    if (len < sizeof h) finish("module too short", 0);
+    memcpy(&h, buf, sizeof h);
+    if (h.magic != DT_FILE_MAGIC || h.version != DT_VERSION) finish("module is not a cases file", 0);
+    serial_puts("difftest: ");
+    serial_dec(h.count);
+    serial_puts(" cases\n");
+
+    uint8_t *ctrl = (uint8_t *)(uintptr_t)DT_CTRL;
+    uint8_t *scratch = (uint8_t *)(uintptr_t)DT_SCRATCH;
+    uint8_t *code = (uint8_t *)(uintptr_t)DT_CODE;
+    uint32_t entry = DT_CODE, exitp = (uint32_t)(uintptr_t)difftest_exit;
+    uint32_t off = sizeof h;
+    for (uint32_t i = 0; i < h.count; i++) {
+        struct dt_case c;
+        if (off + sizeof c > len) finish("module truncated", 0);
+        memcpy(&c, buf + off, sizeof c);
+        if (c.magic != DT_CASE_MAGIC || c.code_len > DT_CODE_MAX ||
+            off + sizeof c + c.code_len > len)
+            finish("malformed case record", 0);
+        dt_fill_scratch(init_mem, c.mem_seed);
+        memcpy(scratch, init_mem, sizeof init_mem);
+        memcpy(code, buf + off + sizeof c, c.code_len);
+        dt_put_exit_jump(code + c.code_len);
+        off += sizeof c + dt_code_padded(c.code_len);
+
+        memset(ctrl, 0, 0x100);
+        memcpy(ctrl + DT_C_IN, c.regs, sizeof c.regs);
+        memcpy(ctrl + DT_C_IN_EFL, &c.eflags, 4);
+        memcpy(ctrl + DT_C_ENTRY, &entry, 4);
+        memcpy(ctrl + DT_C_EXIT, &exitp, 4);
+        uint32_t one = 1;
+        memcpy(ctrl + DT_C_IN_CASE, &one, 4);
+        __asm__ volatile("" ::: "memory");
+        difftest_enter();
+        __asm__ volatile("" ::: "memory");
+        memset(ctrl + DT_C_IN_CASE, 0, 4);
+
+        struct dt_result r = { .magic = DT_RES_MAGIC, .index = c.index, .status = DT_ST_OK };
+        uint32_t fault = rd32(ctrl + DT_C_FAULT);
+        if (fault) {
+            r.status = DT_ST_GUEST_EXC | (fault - 1);
+            r.fault_eip = rd32(ctrl + DT_C_FAULT_EIP);
+        }
+        memcpy(r.regs, ctrl + DT_C_OUT, sizeof r.regs);
+        r.eflags = rd32(ctrl + DT_C_OUT_EFL);
+        uint32_t n = 0;
+        for (uint32_t k = 0; k < DT_SCRATCH_SIZE; k++)
+            if (scratch[k] != init_mem[k]) diff_words[n++] = k << 8 | scratch[k];
+        r.n_mem = n;
+        debug_write(&r, sizeof r);
+        debug_write(diff_words, n * 4);
+    }
+    struct dt_done d = { DT_DONE_MAGIC, h.count };
+    debug_write(&d, sizeof d);
+    finish("all cases done", 1);
+}

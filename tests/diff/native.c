@@ -1,0 +1,183 @@
+/* Native side of the differential test: runs every case of cases.bin on the
+ * host CPU (built with gcc -m32) and writes the expected results.
+ *
+ * Cases run in a forked child so that a bad case (a generator bug, a fault,
+ * an endless loop) cannot take the runner down: the child reports progress
+ * through a shared counter, and when it dies the parent records that case
+ * as failed and forks a fresh child for the rest. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "difftest.h"
+
+void difftest_enter(void);
+void difftest_exit(void);
+
+#ifndef MAP_FIXED_NOREPLACE
+#define MAP_FIXED_NOREPLACE 0x100000
+#endif
+
+static uint8_t *load_file(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "difftest-native: cannot open %s: %s\n", path, strerror(errno));
+        exit(2);
+    }
+    size_t cap = 1 << 20, n = 0;
+    uint8_t *buf = malloc(cap);
+    size_t r;
+    while (buf && (r = fread(buf + n, 1, cap - n, f)) > 0) {
+        n += r;
+        if (n == cap) buf = realloc(buf, cap *= 2);
+    }
+    fclose(f);
+    if (!buf) { fprintf(stderr, "difftest-native: out of memory\n"); exit(2); }
+    *len = n;
+    return buf;
+}
+
+static void write_all(int fd, const void *p, size_t n)
+{
+    const uint8_t *b = p;
+    while (n) {
+        ssize_t w = write(fd, b, n);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) { perror("difftest-native: write"); _exit(2); }
+        b += w; n -= (size_t)w;
+    }
+}
+
+/* Offsets of each case record in the file, checked against its length. */
+static const struct dt_case **index_cases(const uint8_t *buf, size_t len, uint32_t *count)
+{
+    struct dt_file_header h;
+    if (len < sizeof h) goto bad;
+    memcpy(&h, buf, sizeof h);
+    if (h.magic != DT_FILE_MAGIC || h.version != DT_VERSION) goto bad;
+    const struct dt_case **v = calloc(h.count ? h.count : 1, sizeof *v);
+    size_t off = sizeof h;
+    for (uint32_t i = 0; i < h.count; i++) {
+        if (off + sizeof(struct dt_case) > len) goto bad;
+        const struct dt_case *c = (const void *)(buf + off);
+        if (c->magic != DT_CASE_MAGIC || c->code_len > DT_CODE_MAX) goto bad;
+        off += sizeof *c + dt_code_padded(c->code_len);
+        if (off > len) goto bad;
+        v[i] = c;
+    }
+    *count = h.count;
+    return v;
+bad:
+    fprintf(stderr, "difftest-native: malformed cases file\n");
+    exit(2);
+}
+
+static void emit_result(int fd, const struct dt_result *r, const uint32_t *mem, uint32_t n)
+{
+    write_all(fd, r, sizeof *r);
+    if (n) write_all(fd, mem, n * sizeof *mem);
+}
+
+/* Child: runs cases from `first` on, bumping *done after each result. */
+static void run_child(const struct dt_case **cases, uint32_t first, uint32_t count,
+                      int fd, volatile uint32_t *done)
+{
+    uint8_t *ctrl = (uint8_t *)(uintptr_t)DT_CTRL;
+    uint8_t *scratch = (uint8_t *)(uintptr_t)DT_SCRATCH;
+    uint8_t *code = (uint8_t *)(uintptr_t)DT_CODE;
+    static uint8_t init[DT_SCRATCH_SIZE];
+    static uint32_t mem[DT_SCRATCH_SIZE];
+    uint32_t entry = DT_CODE, exitp = (uint32_t)(uintptr_t)difftest_exit;
+
+    for (uint32_t i = first; i < count; i++) {
+        const struct dt_case *c = cases[i];
+        dt_fill_scratch(init, c->mem_seed);
+        memcpy(scratch, init, sizeof init);
+        memcpy(code, c + 1, c->code_len);
+        dt_put_exit_jump(code + c->code_len);
+        __builtin___clear_cache((char *)code, (char *)code + c->code_len + 6);
+        memcpy(ctrl + DT_C_IN, c->regs, sizeof c->regs);
+        memcpy(ctrl + DT_C_IN_EFL, &c->eflags, 4);
+        memcpy(ctrl + DT_C_ENTRY, &entry, 4);
+        memcpy(ctrl + DT_C_EXIT, &exitp, 4);
+        alarm(5);
+        difftest_enter();
+        alarm(0);
+        struct dt_result r = { .magic = DT_RES_MAGIC, .index = c->index, .status = DT_ST_OK };
+        memcpy(r.regs, ctrl + DT_C_OUT, sizeof r.regs);
+        memcpy(&r.eflags, ctrl + DT_C_OUT_EFL, 4);
+        uint32_t n = 0;
+        for (uint32_t k = 0; k < DT_SCRATCH_SIZE; k++)
+            if (scratch[k] != init[k]) mem[n++] = k << 8 | scratch[k];
+        r.n_mem = n;
+        emit_result(fd, &r, mem, n);
+        *done = i + 1;
+    }
+    _exit(0);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf(stderr, "usage: difftest-native CASES.bin EXPECTED.bin\n");
+        return 2;
+    }
+    size_t len;
+    uint8_t *buf = load_file(argv[1], &len);
+    uint32_t count;
+    const struct dt_case **cases = index_cases(buf, len, &count);
+
+    void *m = mmap((void *)(uintptr_t)DT_CTRL, DT_MAP_SIZE,
+                   PROT_READ | PROT_WRITE | PROT_EXEC,
+                   MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+    if (m != (void *)(uintptr_t)DT_CTRL) {
+        fprintf(stderr, "difftest-native: cannot map the fixed test area at %#x: %s\n",
+                DT_CTRL, m == MAP_FAILED ? strerror(errno) : "address taken");
+        return 2;
+    }
+    volatile uint32_t *done = mmap(NULL, 4096, PROT_READ | PROT_WRITE,
+                                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (done == MAP_FAILED) { perror("difftest-native: mmap"); return 2; }
+
+    FILE *out = fopen(argv[2], "wb");
+    if (!out) {
+        fprintf(stderr, "difftest-native: cannot create %s: %s\n", argv[2], strerror(errno));
+        return 2;
+    }
+    int fd = fileno(out);
+    uint32_t next = 0, bad = 0;
+    while (next < count) {
+        *done = next;
+        pid_t pid = fork();
+        if (pid < 0) { perror("difftest-native: fork"); return 2; }
+        if (pid == 0) run_child(cases, next, count, fd, done);
+        int st;
+        while (waitpid(pid, &st, 0) < 0)
+            if (errno != EINTR) { perror("difftest-native: waitpid"); return 2; }
+        next = *done;
+        if (WIFEXITED(st) && WEXITSTATUS(st) == 0 && next == count) break;
+        if (WIFEXITED(st) && WEXITSTATUS(st) != 0) return 2;
+        /* The child died inside case `next`: record it and go on. */
+        struct dt_result r = { .magic = DT_RES_MAGIC, .index = cases[next]->index };
+        int sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+        r.status = sig == SIGALRM ? DT_ST_TIMEOUT : DT_ST_NATIVE_SIG | (uint32_t)sig;
+        emit_result(fd, &r, NULL, 0);
+        fprintf(stderr, "difftest-native: case %u %s (signal %d)\n", cases[next]->index,
+                sig == SIGALRM ? "timed out" : "crashed", sig);
+        bad++;
+        next++;
+    }
+    struct dt_done d = { DT_DONE_MAGIC, count };
+    write_all(fd, &d, sizeof d);
+    fclose(out);
+    free(cases);
+    free(buf);
+    if (bad) fprintf(stderr, "difftest-native: %u of %u cases did not run natively\n", bad, count);
+    return 0;
+}

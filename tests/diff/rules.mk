@@ -1,0 +1,53 @@
+# Differential CPU test (tests/diff): random i386 instruction sequences run
+# on the host CPU (helper built with gcc -m32) and in Kestrel as a Multiboot
+# guest; registers, defined flags and memory must match.  See run.sh.
+DIFF_SRC := $(SRCDIR)/tests/diff
+DIFF_OUT := tests/diff-out
+DIFF_BIN := $(DIFF_OUT)/bin
+# A compiler that can build i386 code (gcc with gcc-multilib).
+DIFF_CC32 ?= gcc
+DIFF_CFLAGS32 := -m32 -O2 -g -Wall -Wextra -Werror
+DIFF_GUEST_CFLAGS := -m32 -march=i686 -mgeneral-regs-only -ffreestanding \
+    -fno-pie -fno-pic -fno-stack-protector -fno-asynchronous-unwind-tables \
+    -fcf-protection=none -O2 -Wall -Wextra -Werror
+DIFF_HDR := $(DIFF_SRC)/difftest.h
+DIFF_TOOLS := $(DIFF_BIN)/difftest-gen $(DIFF_BIN)/difftest-native \
+    $(DIFF_BIN)/difftest-compare $(DIFF_BIN)/difftest.elf
+CLEAN_EXTRA += $(DIFF_OUT)
+
+$(DIFF_BIN)/difftest-gen: $(DIFF_SRC)/gen.c $(DIFF_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+$(DIFF_BIN)/difftest-compare: $(DIFF_SRC)/compare.c $(DIFF_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LIB_CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS)
+
+$(DIFF_BIN)/difftest-native: $(DIFF_SRC)/native.c $(DIFF_SRC)/run.S $(DIFF_HDR)
+	@mkdir -p $(dir $@)
+	$(DIFF_CC32) $(DIFF_CFLAGS32) -o $@ $(DIFF_SRC)/native.c $(DIFF_SRC)/run.S
+
+$(DIFF_BIN)/difftest.elf: $(DIFF_SRC)/guest.c $(DIFF_SRC)/guest-entry.S $(DIFF_SRC)/run.S \
+                          $(DIFF_SRC)/guest.ld $(DIFF_HDR)
+	@mkdir -p $(dir $@)
+	$(DIFF_CC32) $(DIFF_GUEST_CFLAGS) -nostdlib -static -no-pie \
+	    -Wl,-T,$(DIFF_SRC)/guest.ld -Wl,--build-id=none -o $@ \
+	    $(DIFF_SRC)/guest-entry.S $(DIFF_SRC)/guest.c $(DIFF_SRC)/run.S
+
+.PHONY: check-diff-interp check-diff-tcg check-diff-qemu difftest-tools
+difftest-tools: $(DIFF_TOOLS)
+
+# make check: a few thousand cases per engine.
+check-diff-interp: kestrel $(DIFF_TOOLS)
+	@sh $(DIFF_SRC)/run.sh interp 3000 1 $(DIFF_OUT) ./kestrel
+check-diff-tcg: kestrel $(DIFF_TOOLS)
+	@sh $(DIFF_SRC)/run.sh tcg 3000 1 $(DIFF_OUT) ./kestrel
+# make check-diff (and check-full): 10,000 cases on each engine.
+check-diff: kestrel $(DIFF_TOOLS)
+	@sh $(DIFF_SRC)/run.sh interp,tcg 10000 2 $(DIFF_OUT) ./kestrel
+# The harness itself against QEMU (skipped when QEMU is not installed).
+check-diff-qemu: $(DIFF_TOOLS)
+	@sh $(DIFF_SRC)/run.sh qemu 10000 3 $(DIFF_OUT) ./kestrel
+
+CHECK_SUITES += check-diff-interp check-diff-tcg
+FULL_SUITES += check-diff check-diff-qemu

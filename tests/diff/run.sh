@@ -1,0 +1,85 @@
+#!/bin/sh
+# Runs the differential CPU test: generate cases, run them on the host CPU
+# (the reference) and inside an emulator, compare.
+#   run.sh ENGINES COUNT SEED OUTDIR KESTREL
+# ENGINES is a comma list of: interp, tcg (Kestrel's -accel) or qemu
+# (qemu-system-i386, to validate the harness itself).  Prints one
+# "N passed, M failed" line summed over the engines; non-zero on failure.
+set -u
+engines=$1 count=$2 seed=$3 out=$4 kestrel=$5
+bin=$out/bin
+timeout_s=${DIFF_TIMEOUT:-$((60 + count / 50))}
+total_pass=0 total_fail=0
+
+fail_line() {   # engine, reason: counts every case as failed
+    echo "diff-$1: $2"
+    total_fail=$((total_fail + count))
+}
+
+for engine in $(echo "$engines" | tr ',' ' '); do
+    dir=$out/run-$engine
+    mkdir -p "$dir"
+    rm -f "$dir/actual.bin" "$dir/log.txt"
+    compat=
+    [ "$engine" = qemu ] && compat=--qemu-compat
+    if ! "$bin/difftest-gen" $compat "$seed" "$count" "$dir/cases.bin"; then
+        fail_line "$engine" "the case generator failed"; continue
+    fi
+    if ! "$bin/difftest-native" "$dir/cases.bin" "$dir/expected.bin" 2>"$dir/native.txt"; then
+        cat "$dir/native.txt"
+        fail_line "$engine" "the native (host CPU) runner failed"; continue
+    fi
+    [ -s "$dir/native.txt" ] && cat "$dir/native.txt"
+    case $engine in
+    qemu)
+        if ! command -v qemu-system-i386 >/dev/null 2>&1; then
+            echo "diff-qemu: qemu-system-i386 is not installed: skipped"
+            continue
+        fi
+        timeout "$timeout_s" qemu-system-i386 -display none -no-reboot \
+            -kernel "$bin/difftest.elf" -initrd "$dir/cases.bin" \
+            -device isa-debug-exit,iobase=0xf4,iosize=4 \
+            -debugcon "file:$dir/actual.bin" -serial "file:$dir/log.txt" \
+            >"$dir/stdout.txt" 2>&1
+        rc=$?
+        cat "$dir/stdout.txt" >>"$dir/log.txt"
+        ;;
+    interp|tcg)
+        if [ ! -x "$kestrel" ]; then
+            fail_line "$engine" "no kestrel binary at $kestrel"; continue
+        fi
+        timeout "$timeout_s" "$kestrel" -nographic -no-reboot -accel "$engine" \
+            -kernel "$bin/difftest.elf" -initrd "$dir/cases.bin" \
+            -device isa-debug-exit -debugcon "file:$dir/actual.bin" \
+            </dev/null >"$dir/log.txt" 2>&1
+        rc=$?
+        ;;
+    *)
+        fail_line "$engine" "unknown engine"; continue
+        ;;
+    esac
+    if [ $rc -eq 124 ]; then
+        echo "diff-$engine: the emulator did not finish within ${timeout_s}s (killed)"
+    fi
+    if ! grep -q "difftest: kernel started" "$dir/log.txt" 2>/dev/null; then
+        echo "diff-$engine: the difftest kernel never started: the emulator could not boot it"
+        echo "diff-$engine: command exit status $rc; last lines of $dir/log.txt:"
+        tail -n 5 "$dir/log.txt" 2>/dev/null | sed 's/^/    /'
+    elif ! grep -q "difftest: all cases done" "$dir/log.txt"; then
+        echo "diff-$engine: the kernel started but did not finish; last lines of $dir/log.txt:"
+        tail -n 3 "$dir/log.txt" | sed 's/^/    /'
+    fi
+    "$bin/difftest-compare" --label "diff-$engine" "$dir/cases.bin" "$dir/expected.bin" \
+        "$dir/actual.bin" >"$dir/compare.txt" 2>&1
+    crc=$?
+    cat "$dir/compare.txt"
+    line=$(grep -E '^diff-[a-z]+: [0-9]+ passed, [0-9]+ failed' "$dir/compare.txt" | tail -n 1)
+    if [ -z "$line" ]; then
+        fail_line "$engine" "the comparer failed (status $crc)"; continue
+    fi
+    p=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\1/')
+    f=$(echo "$line" | sed -E 's/.*: ([0-9]+) passed, ([0-9]+) failed/\2/')
+    total_pass=$((total_pass + p)); total_fail=$((total_fail + f))
+done
+echo "$total_pass passed, $total_fail failed"
+[ "$total_fail" -eq 0 ]
