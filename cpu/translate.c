@@ -194,6 +194,7 @@ typedef struct DC {
     uint32_t flags, cs_base, block_pc, pc, next_pc;
     const Insn *in;
     const Insn *next_in; /* the following instruction of this block, if any */
+    const Insn *end_in;  /* the end of the instructions sure to follow */
     bool eip_synced;     /* g_eip == pc already for this instruction */
     bool stores;         /* this instruction stored to guest memory */
     bool user;
@@ -889,23 +890,40 @@ static bool t_ret(DC *s)
  * reading any and cannot fault first (register operands only, translated
  * inline): nothing can observe them in between. This is where capstone's
  * EFLAGS read/write sets drive flag liveness. */
-static bool flags_dead(DC *s)
+static bool reg_only(const Insn *n)
 {
-    const Insn *n = s->next_in;
-    if (!n || (n->flags_read & EF_ARITH) ||
-        (n->flags_written & EF_ARITH) != EF_ARITH || !simple_operands(n) ||
-        (n->prefixes & PFX_LOCK) || n->nops != 2)
+    if (!simple_operands(n) || (n->prefixes & PFX_LOCK))
         return false;
     for (int i = 0; i < n->nops; i++)
         if (n->ops[i].kind == OPK_MEM)
             return false;
-    switch (n->op) {
-    case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR:
-    case OP_CMP: case OP_TEST:
-        return true;
-    default:
-        return false;
+    return true;
+}
+
+static bool flags_dead(DC *s)
+{
+    /* Walk the rest of the block: instructions that leave the flags alone
+     * and cannot fault are passed over, until one overwrites all six. */
+    for (const Insn *n = s->next_in; n && n < s->end_in; n++) {
+        if ((n->flags_read & EF_ARITH) || !reg_only(n))
+            return false;
+        switch (n->op) {
+        case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR:
+        case OP_CMP: case OP_TEST:
+            if (n->nops == 2 && (n->flags_written & EF_ARITH) == EF_ARITH)
+                return true;
+            return false;
+        case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_LEA: case OP_NOT:
+        case OP_XCHG: case OP_CBW: case OP_CWDE: case OP_CWD: case OP_CDQ:
+        case OP_NOP:
+            if (n->flags_written & EF_ARITH)
+                return false;
+            continue;
+        default:
+            return false;
+        }
     }
+    return false;
 }
 
 /* SF ZF PF of r (size bytes) as EFLAGS bits. */
@@ -941,6 +959,8 @@ static int gen_arith(DC *s)
     int r = tmp(s);
     if (s->cc.op == CC_OP_EFLAGS)
         ir_op2i(s->f, IR_AND, r, s->t->g_eflags, EF_ARITH);
+    else if (s->cc.op > 0 && cc_kind(s->cc.op) == K_LOGIC)
+        return gen_szp(s, s->cc.dst, cc_size(s->cc.op));
     else
         ir_call(s->f, h_arith, r, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP);
     return r;
@@ -1298,6 +1318,14 @@ static TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys,
         /* Only an instruction sure to be in this block may vouch for
          * the flags (an interrupt can come between blocks). */
         s.next_in = n + 1 < nd && ir_room(f, 800) ? &insns[n + 1] : NULL;
+        /* Each instruction needs well under 100 ops and 50 temps: this
+         * many more are sure to fit in this block. */
+        int sure_ops = (IR_MAX_OPS - f->nops - 400) / 100;
+        int sure_temps = (IR_MAX_TEMPS - f->ntemps - 400) / 50;
+        int sure = (sure_ops < sure_temps ? sure_ops : sure_temps) - 1;
+        if (sure < 0)
+            sure = 0;
+        s.end_in = &insns[n + 1 + sure < nd ? n + 1 + sure : nd];
         s.eip_synced = false;
         s.stores = false;
         ir_insn(f, pc);

@@ -46,6 +46,8 @@ typedef struct Emit {
     TcgCtx *s;
     IRFunc *f;
     int eax_temp;          /* temp whose value eax holds, or -1 */
+    const IROp *next;      /* the op after the one being emitted */
+    uint16_t uses[IR_MAX_TEMPS];
     uint32_t labels[IR_MAX_LABELS];
     struct { uint32_t at; int label; } fix[IR_MAX_OPS];
     int nfix;
@@ -169,6 +171,36 @@ static void store_temp(Emit *e, int reg, int t)
         e->eax_temp = t;
     else if (e->eax_temp == t)
         e->eax_temp = -1;
+}
+
+/* A local read once, by the very next op, which starts by loading that
+ * operand into eax: the value can stay in eax and never reach memory. */
+static bool consumed_next(Emit *e, int t)
+{
+    const IROp *n = e->next;
+    if (t < e->f->nglobals || e->uses[t] != 1 || !n || n->t[1] != t)
+        return false;
+    switch (n->opc) {
+    case IR_MOV: case IR_ADD: case IR_SUB: case IR_AND: case IR_OR:
+    case IR_XOR: case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROL:
+    case IR_ROR: case IR_MUL: case IR_NEG: case IR_NOT: case IR_EXT8S:
+    case IR_EXT8U: case IR_EXT16S: case IR_EXT16U: case IR_PARITY:
+    case IR_SETCOND: case IR_BRCOND: case IR_MULU2: case IR_MULS2:
+    case IR_STENV:
+        return n->cond != IRC_ALWAYS && n->cond != IRC_NEVER;
+    default:
+        return false;
+    }
+}
+
+/* Store an op's result from eax (unless the next op takes it from there). */
+static void store_res(Emit *e, int t)
+{
+    if (consumed_next(e, t)) {
+        e->eax_temp = t;
+        return;
+    }
+    store_temp(e, RAX, t);
 }
 
 /* Ops that take their second operand from memory: op reg, [home(t)] */
@@ -316,7 +348,7 @@ static void emit_qld(Emit *e, const IROp *op)
     if (e->nslow < IR_MAX_OPS)
         e->slow[e->nslow++].back = (uint32_t)e->n;
     e->eax_temp = -1;
-    store_temp(e, RAX, op->t[0]);
+    store_res(e, op->t[0]);
 }
 
 static void emit_qst(Emit *e, const IROp *op)
@@ -378,7 +410,7 @@ static void emit_shift(Emit *e, const IROp *op)
     }
 done:
     e->eax_temp = -1;
-    store_temp(e, RAX, op->t[0]);
+    store_res(e, op->t[0]);
 }
 
 static void emit_entry(Emit *e, const IROp *op)
@@ -438,7 +470,7 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
     }
     case IR_MOV:
         load_temp(e, RAX, op->t[1]);
-        store_temp(e, RAX, op->t[0]);
+        store_res(e, op->t[0]);
         break;
     case IR_ADD: case IR_SUB: case IR_AND: case IR_OR: case IR_XOR:
         load_temp(e, RAX, op->t[1]);
@@ -447,7 +479,7 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
         else
             op_temp(e, alu_mem[op->opc], RAX, op->t[2]);
         e->eax_temp = -1;
-        store_temp(e, RAX, op->t[0]);
+        store_res(e, op->t[0]);
         break;
     case IR_MUL:
         if (op->flags & IRF_BIMM) {
@@ -458,7 +490,7 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
             op_temp(e, 0x0faf, RAX, op->t[2]);
         }
         e->eax_temp = -1;
-        store_temp(e, RAX, op->t[0]);
+        store_res(e, op->t[0]);
         break;
     case IR_SHL: case IR_SHR: case IR_SAR: case IR_ROL: case IR_ROR:
         emit_shift(e, op);
@@ -467,14 +499,14 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
         load_temp(e, RAX, op->t[1]);
         b1(e, 0xf7); b1(e, op->opc == IR_NEG ? 0xd8 : 0xd0);
         e->eax_temp = -1;
-        store_temp(e, RAX, op->t[0]);
+        store_res(e, op->t[0]);
         break;
     case IR_EXT8S: case IR_EXT8U: case IR_EXT16S: case IR_EXT16U: {
         static const unsigned x[] = { 0x0fbe, 0x0fb6, 0x0fbf, 0x0fb7 };
         load_temp(e, RAX, op->t[1]);
         op_rr(e, x[op->opc - IR_EXT8S], 0, RAX, RAX);
         e->eax_temp = -1;
-        store_temp(e, RAX, op->t[0]);
+        store_res(e, op->t[0]);
         break;
     }
     case IR_PARITY:
@@ -527,7 +559,7 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
             0x0fb6, 0x0fb7, 0x8b, 0x8b, 0x0fbe, 0x0fbf, 0x8b, 0x8b };
         op_mem(e, x[op->cond & 7], 0, RAX, RBP, -1, (int32_t)op->imm, false);
         e->eax_temp = -1;
-        store_temp(e, RAX, op->t[0]);
+        store_res(e, op->t[0]);
         break;
     }
     case IR_STENV:
@@ -650,9 +682,23 @@ const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
     e.eax_temp = -1;
     e.nfix = e.nslow = 0;
     jmp_off[0] = jmp_off[1] = UINT32_MAX;
+    memset(e.uses, 0, sizeof(uint16_t) * (size_t)f->ntemps);
+    for (int i = 0; i < f->nops; i++) {
+        int u[5];
+        int n = ir_op_uses(&f->ops[i], u);
+        for (int k = 0; k < n; k++)
+            if (u[k] < f->ntemps && e.uses[u[k]] < 0xffff)
+                e.uses[u[k]]++;
+    }
     codebuf_begin_write(&s->cb);
     for (int i = 0; i < f->nops; i++) {
         const IROp *op = &f->ops[i];
+        if (op->opc == IR_NOP || op->opc == IR_INSN)
+            continue;
+        int j = i + 1;
+        while (j < f->nops && (f->ops[j].opc == IR_NOP || f->ops[j].opc == IR_INSN))
+            j++;
+        e.next = j < f->nops ? &f->ops[j] : NULL;
         emit_op(&e, op, exit_base, jmp_off);
     }
     emit_slow_paths(&e);

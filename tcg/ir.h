@@ -144,6 +144,8 @@ bool ir_cond_eval(int cond, uint32_t a, uint32_t b);
 bool ir_fold(int opc, uint32_t a, uint32_t b, uint32_t *out);
 /* Does the op write t0 as its result (and nothing else of note)? */
 bool ir_op_pure(const IROp *op);
+/* The temps an op reads (tcg/opt.c); returns how many. */
+int ir_op_uses(const IROp *op, int out[5]);
 void ir_dump(const IRFunc *f, FILE *out);
 
 /* tcg/opt.c: constant folding and propagation, dead code and dead

@@ -19,7 +19,7 @@ static bool has_b(const IROp *op)
 }
 
 /* Temps an op reads; returns the count. */
-static int op_uses(const IROp *op, int out[5])
+int ir_op_uses(const IROp *op, int out[5])
 {
     int n = 0;
     switch (op->opc) {
@@ -253,7 +253,7 @@ static void remove_dead(IRFunc *f)
     memset(dead_global, 0, sizeof(bool) * (size_t)f->nglobals);
     int u[5], d[2];
     for (int i = 0; i < f->nops; i++) {
-        int n = op_uses(&f->ops[i], u);
+        int n = ir_op_uses(&f->ops[i], u);
         for (int k = 0; k < n; k++)
             if (u[k] < f->ntemps && uses[u[k]] < 0xffff)
                 uses[u[k]]++;
@@ -271,7 +271,7 @@ static void remove_dead(IRFunc *f)
                 all_dead &= dead;
             }
             if (all_dead) {
-                int n = op_uses(op, u);
+                int n = ir_op_uses(op, u);
                 for (int k = 0; k < n; k++)
                     if (u[k] < f->ntemps && uses[u[k]] > 0)
                         uses[u[k]]--;
@@ -286,7 +286,7 @@ static void remove_dead(IRFunc *f)
                 if (d[k] < f->nglobals)
                     dead_global[d[k]] = true;
         }
-        int n = op_uses(op, u);
+        int n = ir_op_uses(op, u);
         for (int k = 0; k < n; k++)
             if (u[k] < f->nglobals)
                 dead_global[u[k]] = false;
