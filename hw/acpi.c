@@ -98,6 +98,57 @@ static void aml_name_int0(Aml *a, const char *seg)
     aml_byte(a, 0x00);                         /* ZeroOp */
 }
 
+/* Emits op (one or two bytes), PkgLength and a body built separately. */
+static void aml_package(Aml *a, const uint8_t *op, size_t oplen,
+                        const Aml *body)
+{
+    aml_bytes(a, op, oplen);
+    aml_pkglen(a, body->len);
+    aml_bytes(a, body->p, body->len);
+    if (body->overflow)
+        a->overflow = true;
+}
+
+/* Name (_HID, EisaId ("PNPxxxx")): three 5-bit letters and a 16-bit
+ * product number, stored big-endian in a DWordConst. */
+static void aml_hid(Aml *a, uint16_t product)
+{
+    uint16_t vendor = (uint16_t)((('P' - 0x40) << 10) | (('N' - 0x40) << 5) |
+                                 ('P' - 0x40));
+    uint8_t v[10] = { 0x08, '_', 'H', 'I', 'D', 0x0c, (uint8_t)(vendor >> 8),
+                      (uint8_t)vendor, (uint8_t)(product >> 8),
+                      (uint8_t)product };
+    aml_bytes(a, v, sizeof v);
+}
+
+/* Name (_CRS, Buffer () { resource descriptors, end tag }). */
+static void aml_crs(Aml *a, const uint8_t *res, size_t len)
+{
+    uint8_t body[64];
+    Aml b = { body, 0, sizeof body, false };
+    aml_byte(&b, 0x0a);                        /* BytePrefix: buffer size */
+    aml_byte(&b, (uint8_t)(len + 2));
+    aml_bytes(&b, res, len);
+    aml_byte(&b, 0x79);                        /* end tag, no checksum */
+    aml_byte(&b, 0x00);
+    aml_bytes(a, "\x08_CRS", 5);
+    static const uint8_t buffer_op = 0x11;
+    aml_package(a, &buffer_op, 1, &b);
+}
+
+/* Device (NAME) { _HID; _CRS } */
+static void aml_isa_device(Aml *a, const char *name, uint16_t product,
+                           const uint8_t *res, size_t len)
+{
+    uint8_t body[96];
+    Aml d = { body, 0, sizeof body, false };
+    aml_bytes(&d, name, 4);
+    aml_hid(&d, product);
+    aml_crs(&d, res, len);
+    static const uint8_t device_op[2] = { 0x5b, 0x82 };
+    aml_package(a, device_op, 2, &d);
+}
+
 int acpi_build_dsdt(const AcpiConfig *c, uint8_t *buf, size_t cap)
 {
     (void)c;
@@ -114,30 +165,32 @@ int acpi_build_dsdt(const AcpiConfig *c, uint8_t *buf, size_t cap)
     for (int i = 0; i < 4; i++)
         aml_byte(&a, PIIX_SLP_TYP_S5);         /* ZeroOp (S5 type is 0) */
 
-    /* Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _ADR 0, _UID 0 } } */
-    uint8_t dev[64];
-    Aml d = { dev, 0, sizeof dev, false };
-    aml_bytes(&d, "PCI0", 4);
-    aml_byte(&d, 0x08);
-    aml_bytes(&d, "_HID", 4);
-    /* EISA ID "PNP0A03": three 5-bit letters and a 16-bit product number,
-     * stored big-endian in a DWordConst. */
-    uint16_t vendor = (uint16_t)((('P' - 0x40) << 10) | (('N' - 0x40) << 5) |
-                                 ('P' - 0x40));
-    uint8_t eisa[5] = { 0x0c, (uint8_t)(vendor >> 8), (uint8_t)vendor,
-                        0x0a, 0x03 };
-    aml_bytes(&d, eisa, sizeof eisa);
-    aml_name_int0(&d, "_ADR");
-    aml_name_int0(&d, "_UID");
-
-    size_t devlen = 2 + (d.len + 1 < 64 ? 1 : 2) + d.len;
-    aml_byte(&a, 0x10);                        /* ScopeOp */
-    aml_pkglen(&a, 5 + devlen);
-    aml_bytes(&a, "\\_SB_", 5);
-    aml_byte(&a, 0x5b);                        /* ExtOpPrefix */
-    aml_byte(&a, 0x82);                        /* DeviceOp */
-    aml_pkglen(&a, d.len);
-    aml_bytes(&a, dev, d.len);
+    /* Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _ADR 0, _UID 0,
+     *   Device (KBD) PNP0303, Device (MOU) PNP0F13 } }. The i8042 devices
+     * matter: SeaBIOS only drives a PS/2 keyboard the DSDT announces. */
+    uint8_t pci_body[256];
+    Aml p = { pci_body, 0, sizeof pci_body, false };
+    aml_bytes(&p, "PCI0", 4);
+    aml_hid(&p, 0x0a03);
+    aml_name_int0(&p, "_ADR");
+    aml_name_int0(&p, "_UID");
+    /* IO (Decode16, 0x60, 0x60, 1, 1), IO (Decode16, 0x64, ...),
+     * IRQNoFlags () {1} */
+    static const uint8_t kbd_res[] = {
+        0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,
+        0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,
+        0x22, 0x02, 0x00,
+    };
+    static const uint8_t mou_res[] = { 0x22, 0x00, 0x10 };   /* IRQ 12 */
+    aml_isa_device(&p, "KBD_", 0x0303, kbd_res, sizeof kbd_res);
+    aml_isa_device(&p, "MOU_", 0x0f13, mou_res, sizeof mou_res);
+    static const uint8_t device_op[2] = { 0x5b, 0x82 };
+    uint8_t sb_body[300];
+    Aml sb = { sb_body, 0, sizeof sb_body, false };
+    aml_bytes(&sb, "\\_SB_", 5);
+    aml_package(&sb, device_op, 2, &p);
+    static const uint8_t scope_op = 0x10;
+    aml_package(&a, &scope_op, 1, &sb);
 
     if (a.overflow)
         return -1;

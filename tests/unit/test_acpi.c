@@ -148,10 +148,41 @@ static void test_dsdt_aml(void **state)
         fclose(f);
         assert_non_null(find(ref, rl, hid, sizeof hid));
     }
-    /* Scope (\_SB) ... its PkgLength covers exactly the rest. */
-    const uint8_t *sc = find(d, (size_t)n, "\x10", 1);
-    assert_non_null(sc);
-    assert_int_equal(sc[1], (uint8_t)(d + n - (sc + 1)));
+    /* The keyboard's Name (_CRS, Buffer) and the mouse's IRQ 12 resource,
+     * byte for byte as iasl compiled them in that reference DSDT. */
+    static const uint8_t kbd_crs[] = {
+        0x08, '_', 'C', 'R', 'S', 0x11, 0x18, 0x0a, 0x15,
+        0x47, 0x01, 0x60, 0x00, 0x60, 0x00, 0x01, 0x01,
+        0x47, 0x01, 0x64, 0x00, 0x64, 0x00, 0x01, 0x01,
+        0x22, 0x02, 0x00, 0x79, 0x00 };
+    static const uint8_t mou_irq[] = { 0x22, 0x00, 0x10, 0x79, 0x00 };
+    static const uint8_t kbd_hid[] = { 0x0c, 0x41, 0xd0, 0x03, 0x03 };
+    assert_non_null(find(d, (size_t)n, kbd_crs, sizeof kbd_crs));
+    assert_non_null(find(d, (size_t)n, mou_irq, sizeof mou_irq));
+    assert_non_null(find(d, (size_t)n, kbd_hid, sizeof kbd_hid));
+    f = fopen("/usr/share/seabios/acpi-dsdt.aml", "rb");
+    if (f) {
+        static uint8_t ref[65536];
+        size_t rl = fread(ref, 1, sizeof ref, f);
+        fclose(f);
+        assert_non_null(find(ref, rl, kbd_crs, sizeof kbd_crs));
+        assert_non_null(find(ref, rl, mou_irq, sizeof mou_irq));
+    }
+    /* ScopeOp \_SB_: its PkgLength (1- or 2-byte form) covers exactly the
+     * rest of the table. */
+    const uint8_t *sb = find(d, (size_t)n, "\\_SB_", 5);
+    assert_non_null(sb);
+    const uint8_t *pl = sb - 2;
+    uint32_t plen;
+    if ((pl[0] >> 6) == 1) {
+        plen = (pl[0] & 15) | (uint32_t)pl[1] << 4;
+        assert_int_equal(pl[-1], 0x10);
+    } else {
+        pl = sb - 1;
+        plen = pl[0];
+        assert_int_equal(pl[-1], 0x10);
+    }
+    assert_int_equal(plen, (uint32_t)(d + n - pl));
     assert_int_equal(acpi_build_dsdt(&c, d, 40), -1);     /* too small */
 }
 
