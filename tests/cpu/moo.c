@@ -16,6 +16,7 @@
 #include <setjmp.h>
 #include <zlib.h>
 #include "cpu/cpu.h"
+#include "cpu/translate.h"
 #include "hw/bus.h"
 
 #define MAX_FAIL_SHOWN 3
@@ -401,6 +402,7 @@ static CPUState *cpu;
 static void code_write(void *opaque, uint64_t pa, size_t len)
 {
     interp_invalidate(opaque, pa, len);
+    tcg_cpu_invalidate(opaque, pa, len);
 }
 
 /* The test CPUs see 16 MiB of plain RAM: the PC's VGA window is mapped
@@ -495,6 +497,13 @@ static uint16_t get_reg(CPUState *c, int i)
  * lands here, and execution goes on at the handler. */
 static void run_until_halt(CPUState *c)
 {
+    if (c->accel == ACCEL_TCG) {
+        /* MOO_ACCEL=tcg: the translator runs the test (cpu_exec has its
+         * own landing point for exceptions). */
+        for (int i = 0; i < 16 && !c->halted; i++)
+            cpu_exec(c, MAX_STEPS);
+        return;
+    }
     volatile int steps = 0;
     if (setjmp(c->jmp_env))
         steps++;
@@ -805,7 +814,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "moo: cannot create the CPU\n");
         return 1;
     }
-    cpu->accel = ACCEL_INTERP;
+    cpu->accel = getenv("MOO_ACCEL") && !strcmp(getenv("MOO_ACCEL"), "tcg") ?
+                 ACCEL_TCG : ACCEL_INTERP;
     for (int i = 0; i < 16; i++)
         bus.shadow_writable[i] = true;
     bus_mmio_register(&bus, 0xa0000, 0x20000, vga_hole_read, vga_hole_write,

@@ -15,3 +15,15 @@ check-tcg-full: tests/unit/bin/test_tcg_x86
 
 FULL_SUITES += check-tcg-full
 CLEAN_EXTRA += tests/tcg-full-*.log
+
+# The recorded 80286 real-mode hardware data (SingleStepTests, see
+# tests/cpu/rules.mk) once more, with each test run by the translator.
+.PHONY: check-moo-tcg
+check-moo-tcg: tests/cpu/moo
+	@if [ -d "$(MOO_DATA)" ]; then \
+	    MOO_ACCEL=tcg ./tests/cpu/moo $(MOO_DATA)/*.MOO.gz | tail -n 2; \
+	else \
+	    echo "check-moo-tcg: skipped: $(MOO_DATA) is absent"; \
+	fi
+
+CHECK_SUITES += check-moo-tcg
