@@ -94,7 +94,7 @@ typedef struct DescTable { uint32_t base; uint32_t limit; } DescTable;
 /* Soft TLB: linear page -> physical page and a host pointer when the page
  * is plain RAM. Separate tags for read, write and fetch so a hit costs one
  * compare; a tag holds the linear page address, or -1 when not valid. */
-#define TLB_BITS 8
+#define TLB_BITS 10
 #define TLB_SIZE (1 << TLB_BITS)
 typedef struct TLBEntry {
     uint32_t tag_read, tag_write, tag_code;   /* page | (user? 0 : 0) */
@@ -158,6 +158,11 @@ struct CPUState {
     uint64_t misc_enable;
 
     TLBEntry tlb[TLB_SIZE];
+    /* Entries evicted from tlb[] by a conflicting page (cpu/mmu.c's slow
+     * path looks here before walking the page tables). */
+#define TLB_VICTIMS 8
+    TLBEntry tlb_victim[TLB_VICTIMS];
+    unsigned tlb_victim_next;
 
     /* Run state */
     volatile uint32_t interrupt_request;

@@ -35,16 +35,38 @@ static inline uint64_t a20(const CPUState *c, uint64_t pa)
     return pa & (c->bus->a20_mask | 0xffffffff00000000ull);
 }
 
+/* ---- host memory of guest RAM (sizes 1, 2, 4, 8; fixed-size copies so
+ * the compiler emits plain moves instead of a memcpy call) ---- */
+
+static inline uint64_t host_ld(const void *p, int size)
+{
+    uint8_t b; uint16_t h; uint32_t w; uint64_t q;
+    switch (size) {
+    case 1: memcpy(&b, p, 1); return b;
+    case 2: memcpy(&h, p, 2); return h;
+    case 4: memcpy(&w, p, 4); return w;
+    default: memcpy(&q, p, 8); return q;
+    }
+}
+
+static inline void host_st(void *p, uint64_t v, int size)
+{
+    uint8_t b = (uint8_t)v; uint16_t h = (uint16_t)v; uint32_t w = (uint32_t)v;
+    switch (size) {
+    case 1: memcpy(p, &b, 1); break;
+    case 2: memcpy(p, &h, 2); break;
+    case 4: memcpy(p, &w, 4); break;
+    default: memcpy(p, &v, 8); break;
+    }
+}
+
 /* ---- physical memory ---- */
 
 static uint64_t phys_ld(CPUState *c, uint64_t pa, int size)
 {
     uint8_t *p = bus_mem_ptr(c->bus, pa, false);
-    if (p) {
-        uint64_t v = 0;
-        memcpy(&v, p, size);
-        return v;
-    }
+    if (p)
+        return host_ld(p, size);
     return bus_mem_read(c->bus, pa, size);
 }
 
@@ -52,7 +74,7 @@ static void phys_st(CPUState *c, uint64_t pa, uint64_t val, int size)
 {
     uint8_t *p = bus_mem_ptr(c->bus, pa, true);
     if (p) {
-        memcpy(p, &val, size);
+        host_st(p, val, size);
         if (bus_page_has_code(c->bus, pa))
             bus_notify_write(c->bus, pa, size);
     } else {
@@ -194,15 +216,26 @@ static inline uint32_t tlb_key(uint32_t lin, bool user)
     return (lin & 0xfffff000u) | (user ? TLB_USER : 0);
 }
 
+static inline void tlb_clear(TLBEntry *e)
+{
+    e->tag_read = e->tag_write = e->tag_code = TLB_INVALID;
+    e->paddr = 0;
+}
+
+static inline bool tlb_valid(const TLBEntry *e)
+{
+    return e->tag_read != TLB_INVALID || e->tag_write != TLB_INVALID ||
+           e->tag_code != TLB_INVALID;
+}
+
 void cpu_tlb_flush(CPUState *c, bool global)
 {
-    for (int i = 0; i < TLB_SIZE; i++) {
-        TLBEntry *e = &c->tlb[i];
-        if (global || !(e->paddr & TLB_PA_GLOBAL)) {
-            e->tag_read = e->tag_write = e->tag_code = TLB_INVALID;
-            e->paddr = 0;
-        }
-    }
+    for (int i = 0; i < TLB_SIZE; i++)
+        if (global || !(c->tlb[i].paddr & TLB_PA_GLOBAL))
+            tlb_clear(&c->tlb[i]);
+    for (int i = 0; i < TLB_VICTIMS; i++)
+        if (global || !(c->tlb_victim[i].paddr & TLB_PA_GLOBAL))
+            tlb_clear(&c->tlb_victim[i]);
 }
 
 static uint32_t entry_page(const TLBEntry *e)
@@ -214,34 +247,68 @@ static uint32_t entry_page(const TLBEntry *e)
     return e->tag_write & 0xfffff000u;
 }
 
+static void flush_page_in(TLBEntry *e, uint32_t lin, uint32_t large_mask)
+{
+    if (!tlb_valid(e))
+        return;
+    uint32_t pg = entry_page(e);
+    bool hit = (e->paddr & TLB_PA_LARGE) ? ((pg ^ lin) & large_mask) == 0
+                                         : pg == (lin & 0xfffff000u);
+    if (hit)
+        tlb_clear(e);
+}
+
 void cpu_tlb_flush_page(CPUState *c, uint32_t lin)
 {
     /* A large page fills many 4 KiB slots; INVLPG anywhere in it must drop
      * them all, so entries from large pages are matched by region. */
     uint32_t large_mask = (c->cr4 & CR4_PAE) ? 0xffe00000u : 0xffc00000u;
-    for (int i = 0; i < TLB_SIZE; i++) {
-        TLBEntry *e = &c->tlb[i];
-        if (e->tag_read == TLB_INVALID && e->tag_write == TLB_INVALID &&
-            e->tag_code == TLB_INVALID)
-            continue;
-        uint32_t pg = entry_page(e);
-        bool hit = (e->paddr & TLB_PA_LARGE)
-                       ? ((pg ^ lin) & large_mask) == 0
-                       : pg == (lin & 0xfffff000u);
-        if (hit) {
-            e->tag_read = e->tag_write = e->tag_code = TLB_INVALID;
-            e->paddr = 0;
-        }
-    }
+    for (int i = 0; i < TLB_SIZE; i++)
+        flush_page_in(&c->tlb[i], lin, large_mask);
+    for (int i = 0; i < TLB_VICTIMS; i++)
+        flush_page_in(&c->tlb_victim[i], lin, large_mask);
+}
+
+static void drop_write_in(TLBEntry *e, uint64_t pa)
+{
+    if (e->tag_write != TLB_INVALID && (e->paddr & ~0xfffull) == pa)
+        e->tag_write |= TLB_SLOW;
 }
 
 void cpu_tlb_drop_phys_page(CPUState *c, uint64_t pa)
 {
     pa &= ~0xfffull;
-    for (int i = 0; i < TLB_SIZE; i++) {
-        TLBEntry *e = &c->tlb[i];
-        if (e->tag_write != TLB_INVALID && (e->paddr & ~0xfffull) == pa)
-            e->tag_write |= TLB_SLOW;
+    for (int i = 0; i < TLB_SIZE; i++)
+        drop_write_in(&c->tlb[i], pa);
+    for (int i = 0; i < TLB_VICTIMS; i++)
+        drop_write_in(&c->tlb_victim[i], pa);
+}
+
+/* The key (page | TLB_USER) an entry was filled for, or TLB_INVALID. */
+static uint32_t entry_key(const TLBEntry *e)
+{
+    if (e->tag_read != TLB_INVALID)
+        return e->tag_read & ~TLB_SLOW;
+    if (e->tag_code != TLB_INVALID)
+        return e->tag_code & ~TLB_SLOW;
+    if (e->tag_write != TLB_INVALID)
+        return e->tag_write & ~TLB_SLOW;
+    return TLB_INVALID;
+}
+
+/* A page that lost its slot to a conflicting one is often needed again
+ * right away (code and data a multiple of 1 MiB apart): swap it back in
+ * from the victims instead of walking the tables again. */
+static void victim_lookup(CPUState *c, TLBEntry *slot, uint32_t key)
+{
+    for (int i = 0; i < TLB_VICTIMS; i++) {
+        TLBEntry *v = &c->tlb_victim[i];
+        if (entry_key(v) == key) {
+            TLBEntry t = *slot;
+            *slot = *v;
+            *v = t;
+            return;
+        }
     }
 }
 
@@ -250,6 +317,15 @@ static TLBEntry *tlb_fill(CPUState *c, uint32_t lin, int acc, bool user)
 {
     Walk w;
     uint32_t page = lin & 0xfffff000u;
+    TLBEntry *slot = tlb_slot(c, lin);
+    uint32_t key = tlb_key(lin, user);
+    if (entry_key(slot) != key) {
+        victim_lookup(c, slot, key);
+        uint32_t t = acc == ACC_READ ? slot->tag_read
+                   : acc == ACC_WRITE ? slot->tag_write : slot->tag_code;
+        if ((t & ~TLB_SLOW) == key)
+            return slot;
+    }
     if (paging_on(c)) {
         uint32_t err;
         if (walk(c, lin, acc, user, true, &w, &err))
@@ -260,8 +336,10 @@ static TLBEntry *tlb_fill(CPUState *c, uint32_t lin, int acc, bool user)
         w.global = w.large = false;
     }
     uint64_t pa = a20(c, w.pa);
-    uint32_t key = tlb_key(lin, user);
-    TLBEntry *e = tlb_slot(c, lin);
+    TLBEntry *e = slot;
+    uint32_t old_key = entry_key(e);
+    if (old_key != TLB_INVALID && old_key != key)
+        c->tlb_victim[c->tlb_victim_next++ % TLB_VICTIMS] = *e;
     uint8_t *rp = bus_mem_ptr(c->bus, pa, false);
     uint8_t *wp = w.w_ok ? bus_mem_ptr(c->bus, pa, true) : NULL;
     e->addend = rp ? (uintptr_t)rp - page : 0;
@@ -329,9 +407,7 @@ static uint64_t ld_slow(CPUState *c, uint32_t lin, int size, bool user)
     if ((e->tag_read & ~TLB_SLOW) != key)
         e = tlb_fill(c, lin, ACC_READ, user);
     if (e->tag_read == key) {
-        uint64_t v = 0;
-        memcpy(&v, (void *)(uintptr_t)(lin + e->addend), size);
-        return v;
+        return host_ld((void *)(uintptr_t)(lin + e->addend), size);
     }
     return bus_mem_read(c->bus, (e->paddr & ~0xfffull) | (lin & 0xfff), size);
 }
@@ -354,7 +430,7 @@ static void st_slow(CPUState *c, uint32_t lin, uint64_t val, int size, bool user
     if ((e->tag_write & ~TLB_SLOW) != key)
         e = tlb_fill(c, lin, ACC_WRITE, user);
     if (e->tag_write == key) {
-        memcpy((void *)(uintptr_t)(lin + e->addend), &val, size);
+        host_st((void *)(uintptr_t)(lin + e->addend), val, size);
         return;
     }
     phys_st(c, (e->paddr & ~0xfffull) | (lin & 0xfff), val, size);
@@ -365,9 +441,7 @@ static inline uint64_t ld_lin(CPUState *c, uint32_t lin, int size, bool user)
     TLBEntry *e = tlb_slot(c, lin);
     if (__builtin_expect(e->tag_read == tlb_key(lin, user) &&
                          (lin & 0xfff) <= 0x1000u - size, 1)) {
-        uint64_t v = 0;
-        memcpy(&v, (void *)(uintptr_t)(lin + e->addend), size);
-        return v;
+        return host_ld((void *)(uintptr_t)(lin + e->addend), size);
     }
     return ld_slow(c, lin, size, user);
 }
@@ -378,7 +452,7 @@ static inline void st_lin(CPUState *c, uint32_t lin, uint64_t val, int size,
     TLBEntry *e = tlb_slot(c, lin);
     if (__builtin_expect(e->tag_write == tlb_key(lin, user) &&
                          (lin & 0xfff) <= 0x1000u - size, 1)) {
-        memcpy((void *)(uintptr_t)(lin + e->addend), &val, size);
+        host_st((void *)(uintptr_t)(lin + e->addend), val, size);
         return;
     }
     st_slow(c, lin, val, size, user);

@@ -305,6 +305,37 @@ static void test_probe_has_no_side_effects(void **st)
     fx_free(f);
 }
 
+static void test_conflicting_pages_and_victims(void **st)
+{
+    (void)st;
+    Fx *f = paged();
+    CPUState *c = f->c;
+    Bus *b = &f->bus;
+    /* Two linear pages that share a TLB slot (TLB_SIZE pages apart). */
+    uint32_t l1 = 0x400000, l2 = l1 + TLB_SIZE * 4096u;
+    fx_w32(b, PD + (l2 >> 22) * 4, (PT + 0x1000) | 7);
+    fx_w32(b, PT + ((l1 >> 12) & 1023) * 4, 0x500000 | 7);
+    fx_w32(b, PT + 0x1000 + ((l2 >> 12) & 1023) * 4, 0x600000 | 7);
+    map4k(b, l1, 0x500000, 7);
+    fx_w32(b, 0x500000, 0x1111);
+    fx_w32(b, 0x600000, 0x2222);
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(cpu_ld_lin(c, l1, 4), 0x1111);
+        assert_int_equal(cpu_ld_lin(c, l2, 4), 0x2222);
+    }
+    /* INVLPG reaches an entry parked among the victims. */
+    fx_w32(b, PT + ((l1 >> 12) & 1023) * 4, 0x600000 | 7);
+    cpu_tlb_flush_page(c, l1);
+    assert_int_equal(cpu_ld_lin(c, l2, 4), 0x2222);
+    assert_int_equal(cpu_ld_lin(c, l1, 4), 0x2222);
+    /* So do CR3 writes. */
+    fx_w32(b, PT + ((l1 >> 12) & 1023) * 4, 0x500000 | 7);
+    assert_int_equal(cpu_ld_lin(c, l2, 4), 0x2222);
+    cpu_set_cr3(c, PD);
+    assert_int_equal(cpu_ld_lin(c, l1, 4), 0x1111);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -319,6 +350,7 @@ int main(void)
         cmocka_unit_test(test_mmio),
         cmocka_unit_test(test_alignment_check),
         cmocka_unit_test(test_probe_has_no_side_effects),
+        cmocka_unit_test(test_conflicting_pages_and_victims),
     };
     return cmocka_run_group_tests_name("mmu", tests, NULL, NULL);
 }
