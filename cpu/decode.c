@@ -67,18 +67,27 @@ static const uint8_t lockable[OP_COUNT] = {
 };
 
 /* Encodings capstone 4.0.2 decodes wrongly or rejects, and what they are
- * on a P6. Each entry: the opcode byte (after prefixes, one-byte map), a
- * ModR/M reg field it applies to (-1: any), and the opcode byte whose
- * decoding (same length, same operands) gives the right answer. Tested
- * in tests/unit/test_decode.c. */
+ * on a P6. Each entry: the opcode byte after prefixes (after 0F when
+ * twobyte), the ModR/M forms it applies to (reg field, or -1 for any; and
+ * whether only register operands, mod = 3), and the opcode byte whose
+ * decoding (same length, same operands) gives the right answer. Each is
+ * tested in tests/unit/test_decode.c. */
 static const struct decode_fixup {
+    uint8_t twobyte;
     uint8_t opcode;
     int8_t reg;
+    uint8_t mod3_only;
     uint8_t as_opcode;
 } decode_fixups[] = {
     /* 82 /r ib is an alias of 80 /r ib outside 64-bit mode; capstone
      * rejects some of its forms in 16-bit code. */
-    { 0x82, -1, 0x80 },
+    { 0, 0x82, -1, 0, 0x80 },
+    /* 0F 1A-1F with a register operand are reserved NOPs (0F 1F /0 is the
+     * documented NOP r/m); capstone rejects them (the MPX/CET forms) and
+     * only accepts 0F 19 that way. */
+    { 1, 0x1a, -1, 1, 0x19 }, { 1, 0x1b, -1, 1, 0x19 },
+    { 1, 0x1c, -1, 1, 0x19 }, { 1, 0x1d, -1, 1, 0x19 },
+    { 1, 0x1e, -1, 1, 0x19 }, { 1, 0x1f, -1, 1, 0x19 },
 };
 
 /* One-byte opcodes whose operation capstone 4.0.2 names without regard
@@ -331,20 +340,22 @@ int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out)
                 pre[np++] = buf[i];
         memcpy(buf, pre, (size_t)pos);
     }
-    int fixed = -1;
-    if (pos < len) {
-        for (unsigned i = 0; i < sizeof decode_fixups / sizeof *decode_fixups;
-             i++) {
-            const struct decode_fixup *f = &decode_fixups[i];
-            if (buf[pos] != f->opcode)
-                continue;
-            if (f->reg >= 0 && (pos + 1 >= len || ((buf[pos + 1] >> 3) & 7)
-                                != f->reg))
-                continue;
-            buf[pos] = f->as_opcode;
-            fixed = (int)i;
-            break;
-        }
+    int fixed = -1, fixpos = 0;
+    for (unsigned i = 0; pos < len && fixed < 0 &&
+                         i < sizeof decode_fixups / sizeof *decode_fixups; i++) {
+        const struct decode_fixup *f = &decode_fixups[i];
+        int op = pos + (f->twobyte ? 1 : 0);
+        if (op + 1 >= len || (f->twobyte && buf[pos] != 0x0f) ||
+            buf[op] != f->opcode)
+            continue;
+        uint8_t modrm = buf[op + 1];
+        if (f->reg >= 0 && ((modrm >> 3) & 7) != f->reg)
+            continue;
+        if (f->mod3_only && (modrm >> 6) != 3)
+            continue;
+        buf[op] = f->as_opcode;
+        fixed = (int)i;
+        fixpos = op - pos;
     }
 
     cs_insn *ci;
@@ -380,7 +391,7 @@ int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out)
     out->addrsize = (m32 ^ p67) ? 4 : 2;
     memcpy(out->opcode, x->opcode, 3);
     if (fixed >= 0)
-        out->opcode[0] = decode_fixups[fixed].opcode;
+        out->opcode[fixpos] = decode_fixups[fixed].opcode;
     out->modrm = x->modrm;
 
     int op = ci->id < X86_INS_ENDING ? cs_to_op[ci->id] : OP_INVALID;

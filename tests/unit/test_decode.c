@@ -34,6 +34,22 @@ static void test_fixup_82_alias(void **st)
     assert_int_equal(in.op, OP_CMP);
 }
 
+static void test_fixup_reserved_nops(void **st)
+{
+    Insn in;
+    /* 0F 1F /0 with a register operand is NOP (capstone rejects it) */
+    for (int op = 0x1a; op <= 0x1f; op++) {
+        assert_int_equal(dec(32, &in, 3, 0x0f, op, 0xc7), 3);
+        assert_int_equal(in.op, OP_NOP);
+        assert_int_equal(in.opcode[1], op);
+    }
+    assert_int_equal(dec(16, &in, 4, 0x66, 0x0f, 0x1f, 0xc0), 4);
+    assert_int_equal(in.op, OP_NOP);
+    /* memory forms were right already: 0F 1F 44 00 00 is 5 bytes */
+    assert_int_equal(dec(32, &in, 5, 0x0f, 0x1f, 0x44, 0x00, 0x00), 5);
+    assert_int_equal(in.op, OP_NOP);
+}
+
 static void test_fixup_cbw_names(void **st)
 {
     Insn in;
@@ -154,6 +170,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixup_82_alias),
+        cmocka_unit_test(test_fixup_reserved_nops),
         cmocka_unit_test(test_fixup_cbw_names),
         cmocka_unit_test(test_fixup_prefix_order),
         cmocka_unit_test(test_lock_rules),
