@@ -842,6 +842,49 @@ static bool t_jcc(DC *s)
     return true;
 }
 
+/* LOOP/LOOPE/LOOPNE/JCXZ/JECXZ: the count register is CX or ECX by the
+ * address size. */
+static bool t_loop(DC *s)
+{
+    const Insn *in = s->in;
+    IRFunc *f = s->f;
+    uint32_t target = rel_target(s);
+    if (!(s->flags & TBF_NOCHK(R_CS)) && target > s->c->seg[R_CS].limit)
+        return false;
+    int asz = in->addrsize;
+    int l = ir_label(f);
+    if (in->op == OP_JCXZ || in->op == OP_JECXZ) {
+        int cx = reg_rd(s, R_ECX, asz);
+        ir_brcondi(f, IRC_EQ, cx, 0, l);
+    } else {
+        /* The ZF test comes first: it may read flags that the decrement
+         * does not change, but from the block's own knowledge. */
+        Cond z = { IRC_ALWAYS, -1, 0, -1 };
+        if (in->op != OP_LOOP)
+            z = gen_cond(s, in->op == OP_LOOPE ? 5 : 4);   /* NE / E inverted */
+        int cx = tmp(s);
+        ir_op2i(f, IR_SUB, cx, s->t->g_reg[R_ECX], 1);
+        reg_wr(s, R_ECX, asz, cx);
+        int skip = ir_label(f);
+        if (z.irc != IRC_ALWAYS) {
+            /* LOOPE leaves when ZF = 0 (cond 5 = NE), LOOPNE when ZF = 1. */
+            if (z.irc == IRC_NEVER)
+                ;
+            else if (z.b >= 0)
+                ir_brcond(f, z.irc, z.a, z.b, skip);
+            else
+                ir_brcondi(f, z.irc, z.a, z.imm, skip);
+        }
+        int m = ext(s, cx, asz, false);
+        ir_brcondi(f, IRC_NE, m, 0, l);
+        ir_set_label(f, skip);
+    }
+    gen_goto(s, s->next_pc, 1);
+    ir_set_label(f, l);
+    gen_goto(s, target, 0);
+    return true;
+}
+
 static bool t_jmp_call(DC *s)
 {
     const Insn *in = s->in;
@@ -1127,8 +1170,14 @@ static bool t_fallback(DC *s)
         break;
     }
     if (end) {
-        /* The interpreter left EIP at the next instruction to run. */
-        ir_exit(s->f, 0);
+        /* The interpreter left EIP at the next instruction to run; go on
+         * through the jump cache (which checks the mode afresh and whose
+         * next block checks interrupts), except after HLT, which is the
+         * run loop's business. */
+        if (in->op == OP_HLT || tracing_blocks(s->c))
+            ir_exit(s->f, 0);
+        else
+            ir_goto_ptr(s->f);
     }
     return end;
 }
@@ -1198,6 +1247,10 @@ static bool gen_insn(DC *s)
             break;
         case OP_RET:
             ok = ends = t_ret(s);
+            break;
+        case OP_LOOP: case OP_LOOPE: case OP_LOOPNE: case OP_JCXZ:
+        case OP_JECXZ:
+            ok = ends = t_loop(s);
             break;
         default:
             break;

@@ -114,7 +114,7 @@ static void modrm_abs(Gen *g, unsigned reg, int size)
 static void one_insn(Gen *g)
 {
     static const uint8_t alu[8] = { 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39 };
-    unsigned k = rnd() % 34;
+    unsigned k = rnd() % 36;
     switch (k) {
     case 0: case 1: case 2:                 /* alu r32, r32 */
         b(g, alu[rnd() % 8]);
@@ -294,6 +294,28 @@ static void one_insn(Gen *g)
     case 32:                                /* 8-bit mov to high regs */
         b(g, 0x88 + 2 * (rnd() & 1)); b(g, 0xc0 | (rnd() % 8) << 3 | (rnd() % 8));
         break;
+    case 34: {                              /* a short LOOP/LOOPE/LOOPNE */
+        b(g, 0xb9); dimm(g, 1 + rnd() % 4);             /* mov ecx, n */
+        uint32_t top = g->at;
+        b(g, 0x01); b(g, 0xd8);                         /* add eax, ebx */
+        b(g, 0x39); b(g, 0xc2 | (rnd() % 2) << 3);      /* cmp edx, eax/ecx */
+        b(g, 0xe0 + rnd() % 3);                         /* loopne/loope/loop */
+        b(g, (top - (g->at + 1)) & 0xff);
+        break;
+    }
+    case 35: {                              /* jcxz over the next insn */
+        if (rnd() & 1) {
+            b(g, 0xb9); dimm(g, rnd() % 2);             /* mov ecx, 0/1 */
+        }
+        uint8_t buf[32];
+        Gen sub = { buf, g->at + 2 };
+        one_insn(&sub);
+        int n = (int)(sub.p - buf);
+        b(g, 0xe3); b(g, (unsigned)n);
+        for (int i = 0; i < n; i++)
+            b(g, buf[i]);
+        break;
+    }
     default:                                /* inc then jcc/cmov on it */
         b(g, 0x40 + greg());
         b(g, 0x0f); b(g, 0x40 + rnd() % 16); b(g, 0xc0 | greg() << 3 | greg());
