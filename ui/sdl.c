@@ -149,6 +149,10 @@ static void handle_key(const SDL_KeyboardEvent *ev)
 {
     SDL_Scancode sc = ev->keysym.scancode;
     bool down = ev->type == SDL_KEYDOWN;
+    /* The emulated keyboard repeats held keys itself (typematic), as a
+     * real one does; the host's auto-repeat would double it. */
+    if (down && ev->repeat)
+        return;
     /* Modifiers from our own record of held keys as well as SDL's: SDL's
      * modifier state is reset by the focus changes a grab causes. */
     SDL_Keymod mod = ev->keysym.mod;
@@ -174,7 +178,7 @@ static void handle_key(const SDL_KeyboardEvent *ev)
         return;                   /* its press went to a hot key */
     if (keymap[sc] == CONSOLE_KEY_PAUSE) {
         /* Pause has no break code: send it once, on the press. */
-        if (down && !ev->repeat)
+        if (down)
             console_key(CONSOLE_KEY_PAUSE, true);
         return;
     }
