@@ -1,7 +1,8 @@
 #!/bin/sh
 # run.sh ENGINE BINARY SRCDIR OUTDIR NAME...
 # Builds each test kernel with nasm, boots it with -kernel under Kestrel
-# (ENGINE=kestrel: -accel interp and the default engine) or under
+# (ENGINE=kestrel: -accel interp and the default engine), on the bare CPU
+# with tests/kernels/cpurun (ENGINE=cpu: interp and tcg) or under
 # qemu-system-i386 (ENGINE=qemu), and compares the "@ " lines printed on
 # COM1 with SRCDIR/NAME.expected and the isa-debug-exit status with 33.
 # Kernels in QEMU_SKIP test what QEMU does not implement.
@@ -43,7 +44,10 @@ for name in "$@"; do
     if ! nasm -f bin -I"$src/" -o "$k" "$src/$name.asm"; then
         echo "FAIL $name: nasm"; fail=$((fail + 1)); continue
     fi
-    if [ "$engine" = qemu ]; then
+    if [ "$engine" = cpu ]; then
+        run_one "$name" cpu-interp "$bin" "$k" interp
+        run_one "$name" cpu-tcg "$bin" "$k" tcg
+    elif [ "$engine" = qemu ]; then
         case "$QEMU_SKIP" in *" $name "*) continue ;; esac
         run_one "$name" qemu "$bin" -cpu qemu32,+nx -m 32 -display none \
             -monitor none -serial stdio -no-reboot \
