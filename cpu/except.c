@@ -22,10 +22,14 @@ _Noreturn void cpu_raise(CPUState *c, int vec, uint32_t err)
         if (prev == EXC_DF) {
             c->exc_depth = 0;
             c->exc_vec = -1;
-            if (c->on_triple_fault)
+            /* Shutdown: the board resets the machine or ends the run
+             * (-no-reboot); either way cpu_exec returns to it first. */
+            if (c->on_triple_fault) {
                 c->on_triple_fault(c->board_opaque);
-            else
+                c->interrupt_request |= CPU_INT_EXIT;
+            } else {
                 c->interrupt_request |= CPU_INT_RESET;
+            }
             longjmp(c->jmp_env, 1);
         }
         if ((contributory(prev) && contributory(vec)) ||

@@ -248,6 +248,8 @@ static void test_triple_fault(void **st)
     assert_int_equal(v, 999);        /* nothing delivered */
     assert_int_equal(triple_count, 1);
     assert_int_equal(c->exc_depth, 0);
+    assert_true(c->interrupt_request & CPU_INT_EXIT);   /* back to the board */
+    c->interrupt_request = 0;
 
     /* Without a board hook the CPU asks the run loop for a reset. */
     c->on_triple_fault = NULL;
