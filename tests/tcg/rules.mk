@@ -27,3 +27,29 @@ check-moo-tcg: tests/cpu/moo
 	fi
 
 CHECK_SUITES += check-moo-tcg
+
+# Compute kernels (sha256, quicksort, byte copies/strlen, a bytecode
+# interpreter) compiled by gcc -m32 into a flat image, run under both
+# engines; results must agree and match their closed forms.
+TCG_OUT := tests/tcg
+$(TCG_OUT)/kernels.bin: $(SRCDIR)/tests/tcg/kernels.c $(SRCDIR)/tests/tcg/kernels.ld
+	@mkdir -p $(TCG_OUT)
+	$(CC) -m32 -O2 -march=i686 -ffreestanding -fno-pic -fno-pie -nostdlib \
+	    -fno-stack-protector -fno-asynchronous-unwind-tables \
+	    -c -o $(TCG_OUT)/kernels.o $<
+	ld -m elf_i386 --no-warn-rwx-segments -T $(SRCDIR)/tests/tcg/kernels.ld \
+	    -o $(TCG_OUT)/kernels.elf $(TCG_OUT)/kernels.o
+	objcopy -O binary $(TCG_OUT)/kernels.elf $@
+
+$(TCG_OUT)/run-kernels: $(SRCDIR)/tests/tcg/run.c libkestrel.a config.h
+	@mkdir -p $(TCG_OUT)
+	$(CC) $(CPPFLAGS) -I$(SRCDIR)/tests/unit $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< \
+	    libkestrel.a $(LIBS)
+
+.PHONY: check-tcg-kernels
+check-tcg-kernels: $(TCG_OUT)/kernels.bin $(TCG_OUT)/run-kernels
+	@./$(TCG_OUT)/run-kernels $(TCG_OUT)/kernels.bin 2
+
+CHECK_SUITES += check-tcg-kernels
+CLEAN_EXTRA += $(TCG_OUT)/kernels.o $(TCG_OUT)/kernels.elf \
+    $(TCG_OUT)/kernels.bin $(TCG_OUT)/run-kernels
