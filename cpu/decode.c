@@ -86,6 +86,10 @@ static const struct decode_fixup {
      * documented NOP r/m); capstone rejects them (the MPX/CET forms) and
      * only accepts 0F 19 that way. */
     { 1, 0x1a, -1, 1, 0x19 }, { 1, 0x1b, -1, 1, 0x19 },
+    /* 0F 18 is a hint NOP on a P6 without SSE (PREFETCHh later): decode
+     * every form as the NOP it is here; capstone rejects its register
+     * forms. */
+    { 1, 0x18, -1, 0, 0x19 },
     { 1, 0x1c, -1, 1, 0x19 }, { 1, 0x1d, -1, 1, 0x19 },
     { 1, 0x1e, -1, 1, 0x19 }, { 1, 0x1f, -1, 1, 0x19 },
 };

@@ -43,6 +43,10 @@ static void test_fixup_reserved_nops(void **st)
         assert_int_equal(in.op, OP_NOP);
         assert_int_equal(in.opcode[1], op);
     }
+    assert_int_equal(dec(32, &in, 3, 0x0f, 0x18, 0xdb), 3);
+    assert_int_equal(in.op, OP_NOP);
+    assert_int_equal(dec(32, &in, 7, 0x0f, 0x18, 0x05, 0, 0, 0, 0), 7);
+    assert_int_equal(in.op, OP_NOP);
     assert_int_equal(dec(16, &in, 4, 0x66, 0x0f, 0x1f, 0xc0), 4);
     assert_int_equal(in.op, OP_NOP);
     /* memory forms were right already: 0F 1F 44 00 00 is 5 bytes */
