@@ -44,6 +44,7 @@ typedef struct Gen {
     int depth;            /* bytes pushed since the case started */
     int in_frame;         /* inside ENTER..LEAVE: EBP must survive */
     int in_skip;          /* inside a forward-jump body: stack-neutral only */
+    int data_only;        /* memory operands stay below the stack area */
     uint64_t rng;
 } Gen;
 
@@ -132,6 +133,13 @@ static void mov_r32_imm(Gen *g, int r, uint32_t v)
     emit_insn_raw(g, NULL, 0, &op, 1, -1, NULL, v, 4);
 }
 
+/* Where memory operands may end: inside a CALL body the return address
+ * on the stack must survive, so only the data area is used there. */
+static uint32_t mem_limit(Gen *g)
+{
+    return g->data_only ? DT_DATA_SIZE : DT_SCRATCH_SIZE;
+}
+
 /* A memory operand of `sz` bytes inside the scratch area.  Index forms load
  * their index register first (never one in `avoid`). */
 static Opnd pick_mem(Gen *g, int sz, uint32_t avoid, int allow_esp)
@@ -147,19 +155,19 @@ static Opnd pick_mem(Gen *g, int sz, uint32_t avoid, int allow_esp)
             o.mod = 0; o.rm = EBX;
             break;
         case 4: {                      /* [ebx+disp32] */
-            int off = (int)rnd(g, DT_SCRATCH_SIZE - (uint32_t)sz + 1);
+            int off = (int)rnd(g, mem_limit(g) - (uint32_t)sz + 1);
             o.mod = 2; o.rm = EBX; o.disp_len = 4; o.disp = (uint32_t)(off - 192);
             break;
         }
         case 5:                        /* [disp32] */
             o.mod = 0; o.rm = 5; o.disp_len = 4;
-            o.disp = DT_SCRATCH + rnd(g, DT_SCRATCH_SIZE - (uint32_t)sz + 1);
+            o.disp = DT_SCRATCH + rnd(g, mem_limit(g) - (uint32_t)sz + 1);
             break;
         case 6: case 7: {              /* [ebx+idx*s+disp8], or [idx*s+disp32] */
             int idx = pick_reg(g, 4, 1, avoid);
             if (idx < 0) continue;
-            uint32_t s = rnd(g, 4);
-            int v = (int)rnd(g, 40) - 8;
+            uint32_t s = rnd(g, g->data_only ? 2 : 4);
+            int v = (int)rnd(g, g->data_only ? 24 : 40) - 8;
             mov_r32_imm(g, idx, (uint32_t)v);
             o.rm = 4; o.has_sib = 1;
             if (chance(g, 3)) {
@@ -177,7 +185,7 @@ static Opnd pick_mem(Gen *g, int sz, uint32_t avoid, int allow_esp)
             o.disp_len = 1; o.disp = (uint32_t)((int)rnd(g, 256) - 128);
             break;
         case 9: {                      /* [esp+disp8] */
-            if (!allow_esp) continue;
+            if (!allow_esp || g->data_only) continue;
             int base = (int)(DT_ESP_INIT - DT_SCRATCH) - g->depth;
             int lo = -base > -128 ? -base : -128;
             int hi = (int)DT_SCRATCH_SIZE - sz - base;
@@ -690,7 +698,7 @@ static void gen_mov(Gen *g)
         return;
     }
     case 6: {                                  /* A0-A3: moffs */
-        uint32_t a = DT_SCRATCH + rnd(g, DT_SCRATCH_SIZE - (uint32_t)sz + 1);
+        uint32_t a = DT_SCRATCH + rnd(g, mem_limit(g) - (uint32_t)sz + 1);
         emit1(g, sz, 0, (uint8_t)(0xa0 + b + (chance(g, 2) ? 2 : 0)), -1, NULL, a, 4);
         return;
     }
@@ -710,11 +718,11 @@ static void gen_string(Gen *g)
     int rep = (int)rnd(g, 3);                  /* none, F3, F2 */
     if (rep == 2 && !cmp) rep = 1;
     uint32_t n = rnd(g, 9);
-    if (ops[k] != 0xaa) mov_r32_imm(g, ESI, DT_SCRATCH + 40 + rnd(g, DT_SCRATCH_SIZE - 80));
-    if (ops[k] != 0xac) mov_r32_imm(g, EDI, DT_SCRATCH + 40 + rnd(g, DT_SCRATCH_SIZE - 80));
+    if (ops[k] != 0xaa) mov_r32_imm(g, ESI, DT_SCRATCH + 40 + rnd(g, mem_limit(g) - 80));
+    if (ops[k] != 0xac) mov_r32_imm(g, EDI, DT_SCRATCH + 40 + rnd(g, mem_limit(g) - 80));
     if (rep) mov_r32_imm(g, ECX, n);
     if (cmp && chance(g, 2) && ops[k] == 0xa6)
-        mov_r32_imm(g, EDI, DT_SCRATCH + 40 + rnd(g, DT_SCRATCH_SIZE - 80));
+        mov_r32_imm(g, EDI, DT_SCRATCH + 40 + rnd(g, mem_limit(g) - 80));
     emit1(g, 4, 0, chance(g, 2) ? 0xfc : 0xfd, -1, NULL, 0, 0);   /* cld/std */
     uint8_t pfx[3] = { (uint8_t)(rep == 1 ? 0xf3 : rep == 2 ? 0xf2 : 0),
                        (uint8_t)(sz == 2 ? 0x66 : 0), 0 };
@@ -923,6 +931,65 @@ static void gen_jump(Gen *g)
     else g->undef |= undef_taken;
 }
 
+/* Patches a 32-bit little-endian value already emitted at `at`. */
+static void patch32(Gen *g, uint32_t at, uint32_t v)
+{
+    for (int i = 0; i < 4; i++) g->code[at + i] = (uint8_t)(v >> (8 * i));
+}
+
+/* CALL (direct, through a register or through memory) to a body that ends
+ * in RET or RET imm16, then a jump over the body:
+ *     call L1 ; jmp L2 ; L1: body ; ret [n] ; L2:
+ * Targets are absolute addresses in the fixed code area, the same on both
+ * sides.  Also indirect forward JMPs (register, memory). */
+static void gen_call(Gen *g)
+{
+    int kind = (int)rnd(g, 5);
+    uint32_t ret_n = chance(g, 4) ? 2u * rnd(g, 5) : 0;
+    /* keep the return address above the data area (see mem_limit) */
+    if (g->depth > 200 || !stack_room(g, 4, (int)ret_n)) return;
+    uint32_t patch_at = 0;
+    Opnd o = { 0 };
+    if (kind == 1 || kind == 3) {                  /* through a register */
+        int r = pick_reg(g, 4, 1, 0);
+        mov_r32_imm(g, r, 0);
+        patch_at = g->len - 4;
+        o = reg_opnd(r);
+    } else if (kind == 2 || kind == 4) {           /* through memory */
+        o = pick_mem(g, 4, 0, 1);
+        emit1(g, 4, 0, 0xc7, 0, &o, 0, 4);         /* mov [m], target */
+        patch_at = g->len - 4;
+    }
+    if (kind >= 3) {                               /* JMP reg / JMP [m] */
+        emit1(g, 4, 0, 0xff, 4, &o, 0, 0);
+        Gen save = *g;
+        g->in_skip = 1;
+        gen_simple_item(g);
+        g->in_skip = save.in_skip;
+        g->undef = save.undef;                     /* the body never runs */
+        patch32(g, patch_at, DT_CODE + g->len);
+        return;
+    }
+    uint32_t call_rel = 0;
+    if (kind == 0) { emit1(g, 4, 0, 0xe8, -1, NULL, 0, 4); call_rel = g->len; }
+    else emit1(g, 4, 0, 0xff, 2, &o, 0, 0);
+    emit1(g, 4, 0, 0xe9, -1, NULL, 0, 4);          /* jmp L2 */
+    uint32_t jmp_end = g->len;
+    if (kind == 0) patch32(g, call_rel - 4, jmp_end - call_rel);
+    else patch32(g, patch_at, DT_CODE + jmp_end);
+    g->depth += 4;
+    int in_skip = g->in_skip;
+    g->in_skip = 1;
+    g->data_only = 1;
+    for (int i = 0, n = (int)rnd(g, 3); i < n; i++) gen_simple_item(g);
+    g->data_only = 0;
+    g->in_skip = in_skip;
+    if (ret_n) emit1(g, 4, 0, 0xc2, -1, NULL, ret_n, 2);
+    else emit1(g, 4, 0, 0xc3, -1, NULL, 0, 0);
+    g->depth -= 4 + (int)ret_n;
+    patch32(g, jmp_end - 4, g->len - jmp_end);
+}
+
 /* ENTER (nesting level 0-3) .. body .. LEAVE.  For a non-zero level ENTER
  * copies frame pointers from [EBP-4*i], so EBP is pointed at the stack. */
 static void gen_enter(Gen *g)
@@ -957,6 +1024,7 @@ static const struct { const char *name; ItemFn fn; } item_names[] = {
     { "cmov", gen_cmov_setcc }, { "lea", gen_lea }, { "mov", gen_mov }, { "string", gen_string },
     { "flagops", gen_flagops }, { "bcd", gen_bcd }, { "misc", gen_misc }, { "pusha", gen_pusha },
     { "pushpop", gen_pushpop }, { "pushf", gen_pushf }, { "jump", gen_jump }, { "enter", gen_enter },
+    { "call", gen_call },
 };
 #define N_ITEMS (sizeof item_names / sizeof *item_names)
 /* DT_ITEMS=name,name... restricts the items (to narrow down a failure). */
@@ -966,11 +1034,12 @@ static uint32_t n_only;
 static void gen_item(Gen *g)
 {
     if (n_only) { only[rnd(g, n_only)](g); return; }
-    switch (rnd(g, 12)) {
+    switch (rnd(g, 13)) {
     case 0: gen_pushpop(g); break;
     case 1: gen_pushf(g); break;
     case 2: case 3: gen_jump(g); break;
     case 4: gen_enter(g); break;
+    case 5: gen_call(g); break;
     default: gen_simple_item(g); break;
     }
 }
