@@ -244,10 +244,19 @@ static void set_flag_use(Insn *in)
         case OP_HLT:
             /* these save, restore or depend on the whole register */
             r = EF_ARITH | EF_DF | EF_TF | EF_IF; break;
+        case OP_FCOMI: case OP_FUCOMI: case OP_FCOMIP: case OP_FUCOMIP:
+            w = EF_ARITH; break;
+        case OP_FCMOVB: case OP_FCMOVNB: r = EF_CF; break;
+        case OP_FCMOVE: case OP_FCMOVNE: r = EF_ZF; break;
+        case OP_FCMOVBE: case OP_FCMOVNBE: r = EF_CF | EF_ZF; break;
+        case OP_FCMOVU: case OP_FCMOVNU: r = EF_PF; break;
         default:
-            /* operations that touch no flags (MOV, LEA, ...) or where
-             * capstone's own lists are right (x87) */
-            return;
+            /* the rest of the x87 leaves EFLAGS alone (capstone's lists
+             * say otherwise for some); MOV, LEA and the like touch none,
+             * and there capstone agrees */
+            if (op < OP_WAIT)
+                return;
+            break;
         }
     }
     in->flags_read = r;

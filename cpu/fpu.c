@@ -1,8 +1,9 @@
 /* x87 state: what an operating system needs to find, initialise, save and
  * restore the FPU (FNINIT, FNSTSW, FNSTCW, FLDCW, FNCLEX, WAIT, FNSAVE,
- * FRSTOR, FNSTENV, FLDENV, FXSAVE, FXRSTOR), and the simple arithmetic
- * below. Transcendentals, BCD and the integer-operand arithmetic forms
- * (FIADD...) are a later issue and raise #UD until then.
+ * FRSTOR, FNSTENV, FLDENV, FXSAVE, FXRSTOR), and the x87 data and
+ * arithmetic instructions of a P6 computed in the host's long double
+ * (transcendentals through the C library: results may differ from a P6
+ * in the last bits).
  *
  * Registers are kept as host long doubles; the 80-bit memory format is
  * converted explicitly so that hosts whose long double is not the x87
@@ -608,6 +609,13 @@ enum { FA_ADD, FA_SUB, FA_SUBR, FA_MUL, FA_DIV, FA_DIVR };
  *   fop st(i)        ST0 = ST0 op STi
  *   fop st(i), st(0) STi = STi op ST0
  *   fopp st(i)       STi = STi op ST0, then pop */
+static long double mem_int(CPUState *c, const Insn *in, int k)
+{
+    const InsnOperand *o = &in->ops[k];
+    uint32_t v = cpu_ld(c, o->seg, insn_ea(c, in, o), o->size);
+    return o->size == 2 ? (long double)(int16_t)v : (long double)(int32_t)v;
+}
+
 static void farith(CPUState *c, const Insn *in, int kind, bool pop)
 {
     fpu_check(c);
@@ -617,7 +625,8 @@ static void farith(CPUState *c, const Insn *in, int kind, bool pop)
     if (in->nops >= 1 && in->ops[0].kind == OPK_MEM) {
         dst = 0;
         a = st_get(f, 0);
-        b = mem_real(c, in, 0);
+        b = (in->op >= OP_FIADD && in->op <= OP_FIDIVR) ? mem_int(c, in, 0)
+                                                        : mem_real(c, in, 0);
     } else if (pop || in->nops >= 2) {
         dst = st_index(in, 0, 1);
         a = st_get(f, dst);
@@ -671,7 +680,8 @@ static void fcompare(CPUState *c, const Insn *in, int pops, bool to_eflags,
     if (zero)
         b = 0;
     else if (in->nops >= 1 && in->ops[0].kind == OPK_MEM)
-        b = mem_real(c, in, 0);
+        b = (in->op == OP_FICOM || in->op == OP_FICOMP) ? mem_int(c, in, 0)
+                                                         : mem_real(c, in, 0);
     else
         b = st_get(f, st_index(in, in->nops >= 2 ? 1 : 0, 1));
     bool un = isnan(a) || isnan(b);
@@ -697,6 +707,204 @@ static void op_fcompp(CPUState *c, const Insn *in) { fcompare(c, in, 2, false, f
 static void op_fcomi(CPUState *c, const Insn *in) { fcompare(c, in, 0, true, false); }
 static void op_fcomip(CPUState *c, const Insn *in) { fcompare(c, in, 1, true, false); }
 static void op_ftst(CPUState *c, const Insn *in) { fcompare(c, in, 0, false, true); }
+
+FARITH(fiadd, FA_ADD, false) FARITH(fisub, FA_SUB, false)
+FARITH(fisubr, FA_SUBR, false) FARITH(fimul, FA_MUL, false)
+FARITH(fidiv, FA_DIV, false) FARITH(fidivr, FA_DIVR, false)
+static void op_ficom(CPUState *c, const Insn *in) { fcompare(c, in, 0, false, false); }
+static void op_ficomp(CPUState *c, const Insn *in) { fcompare(c, in, 1, false, false); }
+
+/* ---- constants, stack pointer, rounding, transcendentals ---- */
+
+static const long double fconst[] = {
+    3.14159265358979323846264338327950288L,    /* FLDPI */
+    1.44269504088896340735992468100189214L,    /* FLDL2E */
+    3.32192809488736234787031942948939018L,    /* FLDL2T */
+    0.301029995663981195213738894724493027L,   /* FLDLG2 */
+    0.693147180559945309417232121458176568L,   /* FLDLN2 */
+};
+
+static void op_fldconst(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    fpush(&c->fpu, fconst[in->op - OP_FLDPI]);
+}
+
+static void op_fincstp(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    c->fpu.top = (c->fpu.top + (in->op == OP_FINCSTP ? 1 : 7)) & 7;
+    c->fpu.fsw &= ~FSW_C1;
+}
+
+static void op_ffreep(CPUState *c, const Insn *in)
+{
+    op_ffree(c, in);
+    fpop(&c->fpu);
+}
+
+/* One-operand functions of ST0. The trigonometric ones leave an operand
+ * beyond +-2^63 alone and set C2, as the hardware does. */
+static bool trig_range(FPUState *f, long double x)
+{
+    if (fabsl(x) >= 0x1p63L) {
+        f->fsw |= FSW_C2;
+        return false;
+    }
+    f->fsw &= ~FSW_C2;
+    return true;
+}
+
+static void op_funary(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    long double x = st_get(f, 0), r;
+    switch (in->op) {
+    case OP_FSQRT:
+        if (x < 0)
+            f->fsw |= FSW_IE;
+        r = sqrtl(x);
+        break;
+    case OP_FRNDINT: r = round_fcw(f, x); break;
+    case OP_F2XM1: r = expm1l(x * fconst[4]); break;
+    case OP_FSIN:
+        if (!trig_range(f, x))
+            return;
+        r = sinl(x);
+        break;
+    default:
+        if (!trig_range(f, x))
+            return;
+        r = cosl(x);
+        break;
+    }
+    st_set(f, 0, r);
+}
+
+static void op_fsincos(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    long double x = st_get(f, 0);
+    if (!trig_range(f, x))
+        return;
+    bool tan = in->op == OP_FPTAN;
+    st_set(f, 0, tan ? tanl(x) : sinl(x));
+    fpush(f, tan ? 1.0L : cosl(x));
+}
+
+/* Two-operand functions: ST1 op ST0 into ST1, then pop (FPATAN, FYL2X,
+ * FYL2XP1), or results kept in ST0 (FSCALE, FPREM, FPREM1). */
+static void op_fbinary(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    long double x = st_get(f, 0), y = st_get(f, 1);
+    switch (in->op) {
+    case OP_FPATAN: st_set(f, 1, atan2l(y, x)); fpop(f); return;
+    case OP_FYL2X: st_set(f, 1, y * log2l(x)); fpop(f); return;
+    case OP_FYL2XP1: st_set(f, 1, y * log1pl(x) / fconst[4]); fpop(f); return;
+    case OP_FSCALE: {
+        long double n = truncl(y);
+        int e = n > 100000 ? 100000 : n < -100000 ? -100000 : (int)n;
+        st_set(f, 0, ldexpl(x, e));
+        return;
+    }
+    default: {
+        /* FPREM truncates the quotient, FPREM1 rounds it to nearest; the
+         * low three quotient bits go to C0 C3 C1; C2 = 0: complete. */
+        long double q = in->op == OP_FPREM ? truncl(x / y) : rintl(x / y);
+        long double r = in->op == OP_FPREM ? fmodl(x, y) : remainderl(x, y);
+        uint64_t qi = isfinite(q) ? (uint64_t)fabsl(fmodl(q, 8.0L)) : 0;
+        f->fsw &= ~(FSW_C0 | FSW_C1 | FSW_C2 | FSW_C3);
+        if (qi & 4) f->fsw |= FSW_C0;
+        if (qi & 2) f->fsw |= FSW_C3;
+        if (qi & 1) f->fsw |= FSW_C1;
+        if (isnan(r) && !isnan(x) && !isnan(y))
+            f->fsw |= FSW_IE;
+        st_set(f, 0, r);
+        return;
+    }
+    }
+}
+
+static void op_fxtract(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    long double x = st_get(f, 0);
+    if (x == 0) {
+        f->fsw |= FSW_ZE;
+        st_set(f, 0, -INFINITY);
+        fpush(f, x);
+        return;
+    }
+    long double e = logbl(x);
+    st_set(f, 0, e);
+    fpush(f, isfinite(e) ? ldexpl(x, -(int)e) : x);
+}
+
+/* FCMOVcc ST0, STi: B E BE U and their negations, on CF ZF PF. */
+static void op_fcmov(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    static const uint32_t need[4] = { EF_CF, EF_ZF, EF_CF | EF_ZF, EF_PF };
+    int k = in->op - OP_FCMOVB;
+    bool take = cc_arith(c) & need[k & 3];
+    if (k >= 4)
+        take = !take;
+    if (take)
+        st_set(&c->fpu, 0, st_get(&c->fpu, st_index(in, 1, 1)));
+}
+
+/* Packed BCD: 18 digits, two per byte from the low end, sign in bit 7 of
+ * byte 9. */
+static void op_fbld(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    const InsnOperand *o = &in->ops[0];
+    uint32_t ea = insn_ea(c, in, o);
+    long double v = 0;
+    uint8_t b[10];
+    for (int i = 0; i < 10; i++)
+        b[i] = (uint8_t)cpu_ld(c, o->seg, in->addrsize == 2
+                                   ? (ea + (uint32_t)i) & 0xffff
+                                   : ea + (uint32_t)i, 1);
+    for (int i = 8; i >= 0; i--)
+        v = v * 100 + (b[i] >> 4) * 10 + (b[i] & 15);
+    fpush(&c->fpu, (b[9] & 0x80) ? -v : v);
+}
+
+static void op_fbstp(CPUState *c, const Insn *in)
+{
+    fpu_check(c);
+    FPUState *f = &c->fpu;
+    const InsnOperand *o = &in->ops[0];
+    uint32_t ea = insn_ea(c, in, o);
+    long double v = round_fcw(f, st_get(f, 0));
+    uint8_t b[10] = { 0 };
+    if (isnan(v) || fabsl(v) >= 1e18L) {
+        f->fsw |= FSW_IE;                         /* BCD indefinite */
+        b[9] = 0xff;
+        b[8] = 0xc0;
+        b[7] = 0xff;
+    } else {
+        uint64_t u = (uint64_t)fabsl(v);
+        for (int i = 0; i < 9; i++) {
+            b[i] = (uint8_t)(u % 10);
+            u /= 10;
+            b[i] |= (uint8_t)((u % 10) << 4);
+            u /= 10;
+        }
+        b[9] = signbit(v) ? 0x80 : 0;
+    }
+    cpu_check_seg(c, o->seg, ea, 10, ACC_WRITE);
+    for (int i = 0; i < 10; i++)
+        cpu_st(c, o->seg, in->addrsize == 2 ? (ea + (uint32_t)i) & 0xffff
+                                            : ea + (uint32_t)i, b[i], 1);
+    fpop(f);
+}
 
 static void op_fxam(CPUState *c, const Insn *in)
 {
@@ -737,6 +945,25 @@ const InterpEntry interp_fpu_ops[] = {
     { OP_FUCOMPP, op_fcompp }, { OP_FCOMI, op_fcomi },
     { OP_FUCOMI, op_fcomi }, { OP_FCOMIP, op_fcomip },
     { OP_FUCOMIP, op_fcomip }, { OP_FTST, op_ftst }, { OP_FXAM, op_fxam },
+    { OP_FIADD, op_fiadd }, { OP_FISUB, op_fisub }, { OP_FISUBR, op_fisubr },
+    { OP_FIMUL, op_fimul }, { OP_FIDIV, op_fidiv }, { OP_FIDIVR, op_fidivr },
+    { OP_FICOM, op_ficom }, { OP_FICOMP, op_ficomp },
+    { OP_FLDPI, op_fldconst }, { OP_FLDL2E, op_fldconst },
+    { OP_FLDL2T, op_fldconst }, { OP_FLDLG2, op_fldconst },
+    { OP_FLDLN2, op_fldconst }, { OP_FINCSTP, op_fincstp },
+    { OP_FDECSTP, op_fincstp }, { OP_FFREEP, op_ffreep },
+    { OP_FSQRT, op_funary }, { OP_FRNDINT, op_funary },
+    { OP_F2XM1, op_funary }, { OP_FSIN, op_funary }, { OP_FCOS, op_funary },
+    { OP_FSINCOS, op_fsincos }, { OP_FPTAN, op_fsincos },
+    { OP_FPATAN, op_fbinary }, { OP_FYL2X, op_fbinary },
+    { OP_FYL2XP1, op_fbinary }, { OP_FSCALE, op_fbinary },
+    { OP_FPREM, op_fbinary }, { OP_FPREM1, op_fbinary },
+    { OP_FXTRACT, op_fxtract },
+    { OP_FCMOVB, op_fcmov }, { OP_FCMOVE, op_fcmov },
+    { OP_FCMOVBE, op_fcmov }, { OP_FCMOVU, op_fcmov },
+    { OP_FCMOVNB, op_fcmov }, { OP_FCMOVNE, op_fcmov },
+    { OP_FCMOVNBE, op_fcmov }, { OP_FCMOVNU, op_fcmov },
+    { OP_FBLD, op_fbld }, { OP_FBSTP, op_fbstp },
     { OP_FNINIT, op_fninit }, { OP_FNCLEX, op_fnclex }, { OP_WAIT, op_wait },
     { OP_FNSTSW, op_fnstsw }, { OP_FNSTCW, op_fnstcw },
     { OP_FLDCW, op_fldcw }, { OP_FNSTENV, op_fnstenv },

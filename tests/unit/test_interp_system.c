@@ -300,6 +300,81 @@ static void test_v86_vme_and_iopl3(void **st)
     fx_free(f);
 }
 
+static void put_double(CPUState *c, uint32_t a, double x)
+{
+    uint64_t u;
+    memcpy(&u, &x, 8);
+    cpu_st64(c, R_DS, a, u);
+}
+
+static double get_double(CPUState *c, uint32_t a)
+{
+    uint64_t u = cpu_ld64(c, R_DS, a);
+    double x;
+    memcpy(&x, &u, 8);
+    return x;
+}
+
+/* More x87: integer operands, sqrt, constants, FPREM quotient bits,
+ * FCMOV, packed BCD, and rounding control in FIST. */
+static void test_fpu_more(void **st)
+{
+    Fix *f = fx_prot(0);
+    CPUState *c = f->c;
+    c->regs[R_EAX] = FX_DATA;
+    put_double(c, FX_DATA, 2.0);
+    cpu_st(c, R_DS, FX_DATA + 8, 7, 4);
+    assert_int_equal(FX_RUN(f, 0xdb, 0xe3), -1);            /* fninit */
+    assert_int_equal(FX_RUN(f, 0xdd, 0x00), -1);            /* fld qword [eax] */
+    assert_int_equal(FX_RUN(f, 0xda, 0x40, 0x08), -1);      /* fiadd dword [eax+8] */
+    assert_int_equal(FX_RUN(f, 0xd9, 0xfa), -1);            /* fsqrt: sqrt(9) */
+    assert_int_equal(FX_RUN(f, 0xdd, 0x58, 0x10), -1);      /* fstp qword [eax+16] */
+    assert_true(get_double(c, FX_DATA + 16) == 3.0);
+    /* fprem: 17 mod 5 = 2, quotient 3 -> C0=0 C3=1 C1=1 */
+    cpu_st(c, R_DS, FX_DATA + 8, 5, 4);
+    cpu_st(c, R_DS, FX_DATA + 12, 17, 4);
+    assert_int_equal(FX_RUN(f, 0xdb, 0x40, 0x08), -1);      /* fild dword [eax+8] */
+    assert_int_equal(FX_RUN(f, 0xdb, 0x40, 0x0c), -1);      /* fild dword [eax+12] */
+    assert_int_equal(FX_RUN(f, 0xd9, 0xf8), -1);            /* fprem */
+    assert_int_equal(c->fpu.fsw & 0x4700, 0x4200);
+    assert_int_equal(FX_RUN(f, 0xdb, 0x58, 0x18), -1);      /* fistp dword [eax+24] */
+    assert_int_equal(cpu_ld(c, R_DS, FX_DATA + 24, 4), 2);
+    /* rounding control: 2.5 -> 2 (nearest even), 3 (up), 2 (chop) */
+    put_double(c, FX_DATA, 2.5);
+    static const struct { uint16_t cw; uint32_t want; } rc[] = {
+        { 0x037f, 2 }, { 0x0b7f, 3 }, { 0x0f7f, 2 }, { 0x077f, 2 },
+    };
+    for (int i = 0; i < 4; i++) {
+        cpu_st(c, R_DS, FX_DATA + 32, rc[i].cw, 2);
+        assert_int_equal(FX_RUN(f, 0xd9, 0x68, 0x20), -1);  /* fldcw [eax+32] */
+        assert_int_equal(FX_RUN(f, 0xdd, 0x00), -1);
+        assert_int_equal(FX_RUN(f, 0xdb, 0x58, 0x18), -1);
+        assert_int_equal(cpu_ld(c, R_DS, FX_DATA + 24, 4), rc[i].want);
+    }
+    /* fldpi compared with 3 through fcomi; fcmovnbe picks the bigger */
+    cpu_st(c, R_DS, FX_DATA + 8, 3, 4);
+    assert_int_equal(FX_RUN(f, 0xdb, 0x40, 0x08), -1);      /* fild 3 */
+    assert_int_equal(FX_RUN(f, 0xd9, 0xeb), -1);            /* fldpi */
+    assert_int_equal(FX_RUN(f, 0xdb, 0xf1), -1);            /* fcomi st,st(1) */
+    assert_int_equal(fx_flags(f) & (EF_ZF | EF_CF), 0);     /* pi > 3 */
+    assert_int_equal(FX_RUN(f, 0xd9, 0xc9), -1);            /* fxch: 3 on top */
+    assert_int_equal(FX_RUN(f, 0xdb, 0xd1), -1);            /* fcmovnbe st,st(1) */
+    assert_int_equal(FX_RUN(f, 0xdd, 0x58, 0x10), -1);
+    assert_true(get_double(c, FX_DATA + 16) > 3.14 &&
+                get_double(c, FX_DATA + 16) < 3.15);
+    /* packed BCD round trip of -1234 */
+    cpu_st(c, R_DS, FX_DATA + 8, (uint32_t)-1234, 4);
+    assert_int_equal(FX_RUN(f, 0xdb, 0x40, 0x08), -1);
+    assert_int_equal(FX_RUN(f, 0xdf, 0x70, 0x28), -1);      /* fbstp [eax+40] */
+    assert_int_equal(fx_r8(f, FX_DATA + 40), 0x34);
+    assert_int_equal(fx_r8(f, FX_DATA + 41), 0x12);
+    assert_int_equal(fx_r8(f, FX_DATA + 49), 0x80);
+    assert_int_equal(FX_RUN(f, 0xdf, 0x60, 0x28), -1);      /* fbld [eax+40] */
+    assert_int_equal(FX_RUN(f, 0xdb, 0x58, 0x18), -1);
+    assert_int_equal(cpu_ld(c, R_DS, FX_DATA + 24, 4), (uint32_t)-1234);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +389,7 @@ int main(void)
         cmocka_unit_test(test_mov_ss_shadow),
         cmocka_unit_test(test_fpu_state),
         cmocka_unit_test(test_fpu_fdiv_check),
+        cmocka_unit_test(test_fpu_more),
         cmocka_unit_test(test_v86_sensitive),
         cmocka_unit_test(test_v86_vme_and_iopl3),
     };
