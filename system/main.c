@@ -382,7 +382,7 @@ int main(int argc, char **argv)
 {
     MachineConfig cfg = {
         .ram_size = 128ull << 20,
-        .boot_order = "cd",
+        .boot_order = NULL,
         .accel = ACCEL_TCG,
         .cpu_model = "qemu32",
     };

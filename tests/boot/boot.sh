@@ -8,11 +8,6 @@ k=$1 kernel=$2 initrd=$3 limit=$4
 shift 4
 pass=0
 fail=0
-if "$k" -nodefaults -display none 2>&1 </dev/null | grep -q 'no machine to run yet'; then
-    echo "FAIL kestrel has no machine yet (the CPU and board are not built)"
-    echo "boot: 0 passed, $# failed"
-    exit 1
-fi
 for accel in "$@"; do
     log=tests/boot/boot-$accel.log
     start=$(date +%s)
