@@ -107,17 +107,22 @@ static inline uint32_t dt_mix(uint32_t x)
     return x ? x : 0x9e3779b9u;
 }
 
-/* The initial scratch contents for a case: mostly random bytes with runs
- * of zeros and 0xff so that compares and BCD see their edge values. */
+/* The initial scratch contents for a case: random words in which some
+ * bytes are forced to 0x00 or 0xff so that compares, carries and BCD see
+ * their edge values.  Word-sized steps keep the guest's share of each case
+ * small under a slow interpreter. */
 static inline void dt_fill_scratch(uint8_t *p, uint32_t seed)
 {
     uint32_t s = dt_mix(seed);
-    for (uint32_t i = 0; i < DT_SCRATCH_SIZE; i++) {
+    for (uint32_t i = 0; i < DT_SCRATCH_SIZE; i += 4) {
         s ^= s << 13; s ^= s >> 17; s ^= s << 5;
-        uint8_t b = (uint8_t)(s >> 11);
-        if ((s & 0x1f) == 0) b = 0;
-        else if ((s & 0x1f) == 1) b = 0xff;
-        p[i] = b;
+        uint32_t w = s;
+        s ^= s << 13; s ^= s >> 17; s ^= s << 5;
+        uint32_t m = s;
+        if ((m & 7) == 0) w &= ~(0xffu << (8 * ((m >> 3) & 3)));
+        if ((m & 0x60) == 0) w |= 0xffu << (8 * ((m >> 7) & 3));
+        p[i] = (uint8_t)w; p[i + 1] = (uint8_t)(w >> 8);
+        p[i + 2] = (uint8_t)(w >> 16); p[i + 3] = (uint8_t)(w >> 24);
     }
 }
 

@@ -22,6 +22,9 @@ void *memcpy(void *d, const void *s, size_t n)
 {
     uint8_t *dp = d;
     const uint8_t *sp = s;
+    /* x86 allows unaligned words; the compiler must not see a memcpy here */
+    for (; n >= 4; n -= 4, dp += 4, sp += 4)
+        __asm__ volatile("movl (%1), %%eax; movl %%eax, (%0)" : : "r"(dp), "r"(sp) : "eax", "memory");
     while (n--) *dp++ = *sp++;
     return d;
 }
@@ -92,7 +95,7 @@ static struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idt_des
 static uint32_t rd32(const uint8_t *p)
 {
     uint32_t v;
-    memcpy(&v, p, 4);
+    __builtin_memcpy(&v, p, 4);
     return v;
 }
 
@@ -150,7 +153,7 @@ void kmain(void)
         dt_put_exit_jump(code + c.code_len);
         off += sizeof c + dt_code_padded(c.code_len);
 
-        memset(ctrl, 0, 0x100);
+        memset(ctrl, 0, DT_C_IN_CASE + 4);
         memcpy(ctrl + DT_C_IN, c.regs, sizeof c.regs);
         memcpy(ctrl + DT_C_IN_EFL, &c.eflags, 4);
         memcpy(ctrl + DT_C_ENTRY, &entry, 4);
@@ -171,8 +174,11 @@ void kmain(void)
         memcpy(r.regs, ctrl + DT_C_OUT, sizeof r.regs);
         r.eflags = rd32(ctrl + DT_C_OUT_EFL);
         uint32_t n = 0;
-        for (uint32_t k = 0; k < DT_SCRATCH_SIZE; k++)
-            if (scratch[k] != init_mem[k]) diff_words[n++] = k << 8 | scratch[k];
+        for (uint32_t k = 0; k < DT_SCRATCH_SIZE; k += 4) {
+            if (rd32(scratch + k) == rd32(init_mem + k)) continue;
+            for (uint32_t j = k; j < k + 4; j++)
+                if (scratch[j] != init_mem[j]) diff_words[n++] = j << 8 | scratch[j];
+        }
         r.n_mem = n;
         debug_write(&r, sizeof r);
         debug_write(diff_words, n * 4);

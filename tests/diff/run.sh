@@ -5,6 +5,10 @@
 # ENGINES is a comma list of: interp, tcg (Kestrel's -accel) or qemu
 # (qemu-system-i386, to validate the harness itself).  Prints one
 # "N passed, M failed" line summed over the engines; non-zero on failure.
+# Environment: DT_ITEMS=div,shift,... generates only those item kinds (see
+# gen.c); DT_STRICT_FLAGS=1 also compares the flags the SDM leaves
+# undefined; DIFF_TIMEOUT=seconds per emulator run.
+# Files stay in OUTDIR/run-ENGINE-COUNT/ (cases, expected, actual, log).
 set -u
 engines=$1 count=$2 seed=$3 out=$4 kestrel=$5
 bin=$out/bin
@@ -17,7 +21,7 @@ fail_line() {   # engine, reason: counts every case as failed
 }
 
 for engine in $(echo "$engines" | tr ',' ' '); do
-    dir=$out/run-$engine
+    dir=$out/run-$engine-$count
     mkdir -p "$dir"
     rm -f "$dir/actual.bin" "$dir/log.txt"
     compat=
@@ -69,7 +73,9 @@ for engine in $(echo "$engines" | tr ',' ' '); do
         echo "diff-$engine: the kernel started but did not finish; last lines of $dir/log.txt:"
         tail -n 3 "$dir/log.txt" | sed 's/^/    /'
     fi
-    "$bin/difftest-compare" --label "diff-$engine" "$dir/cases.bin" "$dir/expected.bin" \
+    strict=
+    [ -n "${DT_STRICT_FLAGS:-}" ] && strict=--strict-flags
+    "$bin/difftest-compare" $strict --label "diff-$engine" "$dir/cases.bin" "$dir/expected.bin" \
         "$dir/actual.bin" >"$dir/compare.txt" 2>&1
     crc=$?
     cat "$dir/compare.txt"
