@@ -51,7 +51,10 @@ static void string_op(CPUState *c, const Insn *in, int kind)
     if (rep && !(c->regs[R_ECX] & am))
         return;
 
-    for (int n = 0; n < REP_CHUNK; n++) {
+    /* Under TF each iteration traps (the #DB comes after the first one,
+     * with EIP still on the instruction). */
+    int chunk = (c->eflags & EF_TF) ? 1 : REP_CHUNK;
+    for (int n = 0; n < chunk; n++) {
         uint32_t si = c->regs[R_ESI] & am, di = c->regs[R_EDI] & am;
         bool adv_si = false, adv_di = false;
         switch (kind) {

@@ -123,6 +123,19 @@ static void test_rep_fault_midway(void **st)
     fx_free(f);
 }
 
+static void test_rep_single_step(void **st)
+{
+    Fix *f = fx_prot(0);
+    CPUState *c = f->c;
+    c->eflags |= EF_TF;
+    c->regs[R_EDI] = FX_DATA;
+    c->regs[R_ECX] = 3;
+    assert_int_equal(FX_RUN(f, 0xf3, 0xaa), -1);
+    assert_int_equal(c->regs[R_ECX], 2);                 /* one iteration */
+    assert_int_equal(c->eip, FX_CODE);
+    fx_free(f);
+}
+
 static void test_addr16_wraps(void **st)
 {
     Fix *f = fx_real();
@@ -161,6 +174,7 @@ int main(void)
         cmocka_unit_test(test_repe_cmpsb_stops),
         cmocka_unit_test(test_rep_interruptible),
         cmocka_unit_test(test_rep_fault_midway),
+        cmocka_unit_test(test_rep_single_step),
         cmocka_unit_test(test_addr16_wraps),
         cmocka_unit_test(test_port_io),
     };
