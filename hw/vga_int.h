@@ -4,6 +4,7 @@
 #define HW_VGA_INT_H
 #include "hw/vga.h"
 #include "hw/pci.h"
+#include "ui/console.h"
 
 /* VRAM layout: byte 4*a + p is plane p at plane address a. Odd/even (text)
  * and chain-4 (mode 13h) CPU accesses are compressed into this layout (CPU
@@ -39,7 +40,10 @@ typedef struct VGAGeom {
     int width, height;
     int bpp;
     uint32_t start, line;
-    int cols, rows, cw, ch, dup;  /* text: cells, cell size, x doubling */
+    int cols, rows, cw, ch;       /* text: cells and cell size in dots */
+    /* The surface is the video signal (as a monitor sees it): each source
+     * pixel is xdup dots wide and each memory line yrep scanlines high. */
+    int src_w, src_h, xdup, yrep;
     int cga_rows;                 /* CGA addressing: scanlines per row */
     uint32_t cga_bank;            /* ... and the VRAM offset of bank 1 */
 } VGAGeom;
@@ -70,6 +74,7 @@ struct VGAState {
     bool font_dirty;
     uint32_t pal_rgb[256];        /* DAC entries as XRGB */
     uint32_t *text_shadow;        /* last drawn cell state per cell */
+    uint32_t linebuf[CONSOLE_MAX_W]; /* one source line before doubling */
     int text_cells;
     int last_cursor, last_blink;  /* cursor cell, blink phase drawn */
     uint64_t frame;

@@ -37,8 +37,9 @@ static void compute_geom(const VGAState *s, VGAGeom *g)
     const VGARegs *r = s->r;
     memset(g, 0, sizeof(*g));
     if (r->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED) {
-        g->width = r->vbe_regs[VBE_DISPI_INDEX_XRES];
-        g->height = r->vbe_regs[VBE_DISPI_INDEX_YRES];
+        g->width = g->src_w = r->vbe_regs[VBE_DISPI_INDEX_XRES];
+        g->height = g->src_h = r->vbe_regs[VBE_DISPI_INDEX_YRES];
+        g->xdup = g->yrep = 1;
         g->bpp = r->vbe_regs[VBE_DISPI_INDEX_BPP];
         g->start = r->vbe_start;
         g->line = r->vbe_line;
@@ -52,6 +53,7 @@ static void compute_geom(const VGAState *s, VGAGeom *g)
         return;
     }
     int hde = r->cr[1] + 1, vde = crtc_vde(r);
+    int dot2 = (r->sr[1] & 0x08) ? 2 : 1;    /* dot clock halved */
     g->start = (uint32_t)(r->cr[0x0c] << 8 | r->cr[0x0d]);
     /* CRTC offset counts words of the (compressed) address: two plane
      * addresses per unit, four VRAM bytes per plane address. */
@@ -62,30 +64,34 @@ static void compute_geom(const VGAState *s, VGAGeom *g)
         g->ch = (r->cr[9] & 0x1f) + 1;
         g->cols = hde;
         g->rows = vde / g->ch;
-        g->width = g->cols * g->cw;
+        g->xdup = dot2;
+        g->width = g->cols * g->cw * dot2;
         g->height = g->rows * g->ch;
         return;
     }
     int msl = (r->cr[9] & 0x1f) + 1, ds = (r->cr[9] & 0x80) ? 2 : 1;
-    g->height = vde / (msl * ds);
+    g->height = vde;
+    g->width = hde * 8 * dot2;
+    g->yrep = msl * ds;
     if (!(r->cr[0x17] & 1) && msl > 1) {
         /* CGA compatibility (CR17 bit 0 clear): the row scan counter's bit
-         * 0 replaces address bit 13, so odd scanlines come from the bank
-         * 8 KiB up (in CPU bytes; half that in plane addresses when the
-         * CPU writes odd/even). Every scanline shows its own pixels. */
-        g->height = vde / ds;
+         * 0 replaces address bit 13, so odd scanlines of a character row
+         * come from the bank 8 KiB up (in CPU bytes; half that in plane
+         * addresses when the CPU writes odd/even). */
+        g->yrep = ds;
         g->cga_rows = msl;
         g->cga_bank = (r->cr[0x17] & 0x40) ? 0x2000 * 4 : 0x1000 * 4;
     }
+    g->src_h = vde / g->yrep;
     if (r->gr[5] & 0x40) {
-        g->kind = VGA_KIND_256;
-        g->width = hde * 4;
-    } else if (r->gr[5] & 0x20) {
-        g->kind = VGA_KIND_CGA2;      /* 4-colour packed pixels (modes 4/5) */
-        g->width = hde * 8;
+        g->kind = VGA_KIND_256;       /* two dots per 8-bit pixel */
+        g->src_w = hde * 4;
+        g->xdup = 2 * dot2;
     } else {
-        g->kind = VGA_KIND_PLANAR;
-        g->width = hde * 8;
+        /* 4-colour packed pixels (CGA modes 4/5) or planar 16 colours */
+        g->kind = (r->gr[5] & 0x20) ? VGA_KIND_CGA2 : VGA_KIND_PLANAR;
+        g->src_w = hde * 8;
+        g->xdup = dot2;
     }
     g->line *= 4;                      /* graphics: VRAM bytes per line */
     g->start *= 4;
@@ -176,19 +182,21 @@ static void draw_text(VGAState *s, DisplaySurface *surf, bool full)
             uint32_t glyph = font_base(r->sr[3], attr & 0x08) + chr * 32u;
             bool ninth_copies = line_gfx && chr >= 0xc0 && chr <= 0xdf;
             bool underline = mono_ul && (attr & 0x77) == 0x01;
-            int x0 = col * g->cw, y0 = row * g->ch;
+            int x0 = col * g->cw * g->xdup, y0 = row * g->ch;
             for (int y = 0; y < g->ch; y++) {
                 uint8_t bits = s->vram[((glyph + y) & 0xffff) * 4 + 2];
                 if ((cur && y >= cs && y <= ce) || (underline && y == ul_line))
                     bits = 0xff;
                 uint32_t *px = (uint32_t *)((uint8_t *)surf->pixels +
                                             (size_t)(y0 + y) * surf->pitch) + x0;
+                uint32_t dots[9];
                 for (int x = 0; x < 8; x++)
-                    px[x] = (bits & (0x80 >> x)) ? fg : bg;
-                if (g->cw == 9)
-                    px[8] = (ninth_copies && (bits & 1)) ? fg : bg;
+                    dots[x] = (bits & (0x80 >> x)) ? fg : bg;
+                dots[8] = (ninth_copies && (bits & 1)) ? fg : bg;
+                for (int x = 0; x < g->cw * g->xdup; x++)
+                    px[x] = dots[x / g->xdup];
             }
-            console_dirty(x0, y0, g->cw, g->ch);
+            console_dirty(x0, y0, g->cw * g->xdup, g->ch);
         }
     }
 }
@@ -242,18 +250,20 @@ static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
     build_pal16(s, pal16);
     bool legacy = g->kind != VGA_KIND_VBE &&
                   !(s->r->vbe_regs[VBE_DISPI_INDEX_ENABLE] & VBE_DISPI_ENABLED);
-    uint32_t bytes = g->kind == VGA_KIND_VBE ? (uint32_t)g->width * ((g->bpp + 7) / 8)
-                   : g->kind == VGA_KIND_256 ? (uint32_t)g->width
-                   : g->kind == VGA_KIND_CGA2 ? (uint32_t)(g->width + 3) / 4 * 2
-                   : (uint32_t)(g->width + 7) / 8 * 4;
+    int w = g->src_w;
+    uint32_t bytes = g->kind == VGA_KIND_VBE ? (uint32_t)w * ((g->bpp + 7) / 8)
+                   : g->kind == VGA_KIND_256 ? (uint32_t)w
+                   : g->kind == VGA_KIND_CGA2 ? (uint32_t)(w + 3) / 4 * 2
+                   : (uint32_t)(w + 7) / 8 * 4;
     int y0 = -1;
-    for (int y = 0; y < g->height; y++) {
+    for (int l = 0; l < g->src_h; l++) {
         uint64_t off = g->cga_rows
-            ? g->start + (uint64_t)(y / g->cga_rows) * g->line +
-              ((y % g->cga_rows) & 1) * g->cga_bank
-            : g->start + (uint64_t)y * g->line;
+            ? g->start + (uint64_t)(l / g->cga_rows) * g->line +
+              ((l % g->cga_rows) & 1) * g->cga_bank
+            : g->start + (uint64_t)l * g->line;
         if (legacy)
             off &= LEGACY_VRAM_MASK;
+        int y = l * g->yrep;
         bool in_range = off + bytes <= s->vram_size;
         bool redraw = full || (in_range && line_dirty(s, (uint32_t)off, bytes));
         if (!redraw) {
@@ -263,25 +273,26 @@ static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
             }
             continue;
         }
-        uint32_t *px = (uint32_t *)((uint8_t *)surf->pixels +
-                                    (size_t)y * surf->pitch);
+        uint32_t *out = (uint32_t *)((uint8_t *)surf->pixels +
+                                     (size_t)y * surf->pitch);
+        uint32_t *px = g->xdup == 1 ? out : s->linebuf;
         if (!in_range) {
-            memset(px, 0, (size_t)g->width * 4);
+            memset(px, 0, (size_t)w * 4);
         } else if (g->kind == VGA_KIND_VBE) {
-            draw_line_vbe(s, px, (uint32_t)off, g->width, g->bpp);
+            draw_line_vbe(s, px, (uint32_t)off, w, g->bpp);
         } else if (g->kind == VGA_KIND_256) {
-            for (int x = 0; x < g->width; x++)
+            for (int x = 0; x < w; x++)
                 px[x] = s->pal_rgb[s->vram[off + x] & s->r->pel_mask];
         } else if (g->kind == VGA_KIND_CGA2) {
             /* Odd/even layout: CPU byte b lives at 4 * (b / 2) + b % 2. */
             uint64_t b0 = off / 2;
-            for (int x = 0; x < g->width; x++) {
+            for (int x = 0; x < w; x++) {
                 uint64_t b = b0 + (uint64_t)(x >> 2);
                 uint8_t v = s->vram[(((b >> 1) << 2) | (b & 1)) & LEGACY_VRAM_MASK];
                 px[x] = pal16[(v >> (6 - 2 * (x & 3))) & 3];
             }
         } else {
-            for (int x = 0; x < g->width; x++) {
+            for (int x = 0; x < w; x++) {
                 const uint8_t *p = &s->vram[off + (uint32_t)(x >> 3) * 4];
                 int b = 7 - (x & 7);
                 int c = ((p[0] >> b) & 1) | ((p[1] >> b) & 1) << 1 |
@@ -289,6 +300,12 @@ static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
                 px[x] = pal16[c];
             }
         }
+        if (g->xdup > 1)
+            for (int x = 0; x < g->width; x++)
+                out[x] = px[x / g->xdup];
+        for (int k = 1; k < g->yrep && y + k < g->height; k++)
+            memcpy((uint8_t *)out + (size_t)k * surf->pitch, out,
+                   (size_t)g->width * 4);
         if (y0 < 0)
             y0 = y;
     }

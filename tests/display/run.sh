@@ -8,6 +8,10 @@
 #     motion/buttons/wheel, and Ctrl+Alt+G grabs and releases the mouse.
 #  1. SeaBIOS with no disk, headless: -screendump-at pictures must show the
 #     SeaBIOS banner and "No bootable device" in an 80x25 text mode.
+#  1b. vgatest.bin (Multiboot) draws in each mode (VBE 32/16/8 bpp, mode
+#     13h, mode 12h, text); the monitor's screendump must have the mode's
+#     size and known pixels, and match qemu-system-i386's screendump of the
+#     same kernel when QEMU is installed.
 #  2. The default Linux guest with console=tty0, headless: the monitor's
 #     screendump must show the guest's ready marker on the VGA console.
 #  3. Under Xvfb (when Xvfb and xdotool exist): the same guest in the SDL
@@ -176,6 +180,93 @@ else
     bad "no screenshot showed SeaBIOS and 'No bootable device'"
     for t in "$@"; do [ -s "$tmp/bios-$t.png" ] && show "$tmp/bios-$t.png"; done
     tail -n 5 "$tmp/bios.log"
+fi
+
+# ---- 1b. every display mode, against QEMU ----
+if [ -f "$tools/vgatest.bin" ]; then
+    echo "vga-modes (vgatest.bin, monitor screendump, QEMU when installed):"
+    have_qemu=no
+    command -v qemu-system-i386 > /dev/null 2>&1 && have_qemu=yes
+    # shoot EMULATOR-KIND MODE OUT: run the kernel, screendump when done
+    shoot() {
+        kind=$1; mode=$2; out=$3
+        rm -f "$tmp/k.in" "$tmp/k.out" "$tmp/k.log" "$out"
+        mkfifo "$tmp/k.in" "$tmp/k.out"
+        if [ "$kind" = qemu ]; then
+            qemu-system-i386 -M pc -vga std -display none -serial null \
+                -monitor "pipe:$tmp/k" -kernel "$tools/vgatest.bin" \
+                -append "mode=$mode" -debugcon "file:$tmp/k.log" \
+                > "$tmp/k.stdout" 2>&1 &
+            fmt=" -f png"
+        else
+            "$kestrel" -display none -serial null -monitor "pipe:$tmp/k" \
+                -kernel "$tools/vgatest.bin" -append "mode=$mode" \
+                -debugcon "file:$tmp/k.log" > "$tmp/k.stdout" 2>&1 &
+            fmt=
+        fi
+        epid=$!; pids="$pids $epid"
+        exec 5<>"$tmp/k.in"
+        exec 6<>"$tmp/k.out"
+        cat <&6 > /dev/null &
+        cpid=$!; pids="$pids $cpid"
+        n=0
+        while ! grep -q done "$tmp/k.log" 2>/dev/null && [ $n -lt 600 ] &&
+              kill -0 $epid 2>/dev/null; do
+            sleep 0.1; n=$((n + 1))
+        done
+        sleep 0.3
+        echo "screendump $out$fmt" >&5
+        n=0
+        while [ ! -s "$out" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+        sleep 0.3
+        echo "quit" >&5
+        sleep 0.2
+        kill $epid $cpid 2>/dev/null; wait $epid 2>/dev/null
+        exec 5>&- 6>&-
+        [ -s "$out" ]
+    }
+    # mode, size, then "X Y RRGGBB" checks from the kernel's formulas
+    for spec in "v 640x480 300:200:2cc8f4 639:479:7fdf5e" \
+                "w 800x600 300:200:2965ff 0:0:000000" \
+                "b 640x480" "m 640x400" "p 640x480" "t 720x400"; do
+        set -- $spec
+        mode=$1; size=$2; shift 2
+        if ! shoot kestrel "$mode" "$tmp/k-$mode.png"; then
+            bad "mode=$mode: no screendump ($(tail -n 2 "$tmp/k.stdout"))"
+            continue
+        fi
+        got=$("$screentext" "$tmp/k-$mode.png" | head -n 1 | cut -d' ' -f2)
+        bad_px=
+        for c in "$@"; do
+            x=${c%%:*}; rest=${c#*:}; y=${rest%%:*}; want=${rest#*:}
+            px=$("$screentext" --pixel "$tmp/k-$mode.png" "$x" "$y")
+            [ "$px" = "$want" ] || bad_px="$bad_px ($x,$y)=$px want $want"
+        done
+        if [ "$got" = "$size" ] && [ -z "$bad_px" ]; then
+            ok "mode=$mode: $size, known pixels right"
+        else
+            bad "mode=$mode: size $got (want $size)$bad_px"
+        fi
+        if [ $have_qemu = yes ]; then
+            if shoot qemu "$mode" "$tmp/q-$mode.png"; then
+                d=$("$screentext" --diff "$tmp/k-$mode.png" "$tmp/q-$mode.png")
+                case "$d" in
+                "diff 0 of "*) ok "mode=$mode: same picture as QEMU: $d" ;;
+                *) bad "mode=$mode: differs from QEMU: $d" ;;
+                esac
+            else
+                bad "mode=$mode: QEMU gave no screendump"
+            fi
+        fi
+    done
+    if check_text_screen "$tmp/k-t.png" "ABC"; then
+        ok "mode=t: the text reads back with SeaVGABIOS's font"
+    else
+        bad "mode=t: the text does not read back"
+    fi
+    [ $have_qemu = yes ] || echo "  (qemu-system-i386 not installed: no comparison)"
+else
+    echo "vga-modes: skipped: nasm is not installed"
 fi
 
 finish

@@ -2,13 +2,18 @@
  * code that wrote it, and reports what a person would see.
  *
  *   screentext FILE.png [VGABIOS.bin]
+ *   screentext --diff A B      (PNG or binary PPM, e.g. from QEMU)
+ *   screentext --pixel FILE X Y   (prints the pixel as RRGGBB)
  *
  * Prints "size WxH colours C lit L" (L: pixels that differ from the most
  * common colour) and, when the picture is a text screen of 80 columns and
  * a VGA BIOS image is given, the screen's text recognised cell by cell
  * against the 8x16 font inside that BIOS (not the font Kestrel drew with:
  * Kestrel draws what the guest loaded into plane 2).
- * Exit status 0 when the file is a valid PNG, 1 otherwise. */
+ * --diff prints "diff N of M pixels" (N pixels with a channel more than 3
+ * apart, M in all) when
+ * the sizes match, "size WxH vs WxH" otherwise.
+ * Exit status 0 when the files are valid pictures, 1 otherwise. */
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -126,6 +131,94 @@ static uint32_t *decode_png(const uint8_t *buf, size_t len, int *w, int *h)
     return px;
 }
 
+/* Binary PPM (P6, maxval 255), QEMU's default screendump format. */
+static uint32_t *decode_ppm(const uint8_t *buf, size_t len, int *w, int *h)
+{
+    if (len < 2 || buf[0] != 'P' || buf[1] != '6')
+        return NULL;
+    size_t pos = 2;
+    long v[3];
+    for (int i = 0; i < 3; i++) {
+        while (pos < len && (buf[pos] == ' ' || buf[pos] == '\n' ||
+                             buf[pos] == '\r' || buf[pos] == '\t' ||
+                             buf[pos] == '#')) {
+            if (buf[pos] == '#')
+                while (pos < len && buf[pos] != '\n')
+                    pos++;
+            else
+                pos++;
+        }
+        v[i] = 0;
+        while (pos < len && buf[pos] >= '0' && buf[pos] <= '9')
+            v[i] = v[i] * 10 + (buf[pos++] - '0');
+    }
+    pos++;
+    if (v[0] <= 0 || v[1] <= 0 || v[0] > 8192 || v[1] > 8192 || v[2] != 255 ||
+        len - pos < (size_t)(v[0] * v[1] * 3))
+        return NULL;
+    *w = (int)v[0];
+    *h = (int)v[1];
+    uint32_t *px = malloc((size_t)*w * *h * 4);
+    for (long i = 0; i < v[0] * v[1]; i++)
+        px[i] = (uint32_t)buf[pos + 3 * i] << 16 |
+                (uint32_t)buf[pos + 3 * i + 1] << 8 | buf[pos + 3 * i + 2];
+    return px;
+}
+
+static uint32_t *load_picture(const char *path, int *w, int *h)
+{
+    size_t len;
+    uint8_t *buf = slurp(path, &len);
+    if (!buf)
+        return NULL;
+    uint32_t *px = len > 2 && buf[0] == 'P' ? decode_ppm(buf, len, w, h)
+                                            : decode_png(buf, len, w, h);
+    free(buf);
+    return px;
+}
+
+static int diff_main(const char *a, const char *b)
+{
+    int wa = 0, ha = 0, wb = 0, hb = 0;
+    uint32_t *pa = load_picture(a, &wa, &ha), *pb = load_picture(b, &wb, &hb);
+    if (!pa || !pb) {
+        free(pa);
+        free(pb);
+        return fail("cannot decode both pictures");
+    }
+    if (wa != wb || ha != hb) {
+        printf("size %dx%d vs %dx%d\n", wa, ha, wb, hb);
+    } else {
+        /* 6-bit DAC values widen to 8 bits differently from one emulator
+         * to another (0x15 -> 0x55 or 0x57): channels within 3 match. */
+        long n = 0, exact = 0, first = -1;
+        for (long i = 0; i < (long)wa * ha; i++) {
+            if (pa[i] == pb[i])
+                continue;
+            exact++;
+            bool near = true;
+            for (int sh = 0; sh < 24; sh += 8) {
+                int d = (int)((pa[i] >> sh) & 255) - (int)((pb[i] >> sh) & 255);
+                near = near && d >= -3 && d <= 3;
+            }
+            if (near)
+                continue;
+            if (first < 0)
+                first = i;
+            n++;
+        }
+        printf("diff %ld of %ld pixels (%ld not identical)", n, (long)wa * ha,
+               exact);
+        if (first >= 0)
+            printf(" (first at %ld,%ld: %06x vs %06x)", first % wa, first / wa,
+                   pa[first], pb[first]);
+        printf("\n");
+    }
+    free(pa);
+    free(pb);
+    return 0;
+}
+
 static long find_font(const uint8_t *rom, size_t len)
 {
     /* NUL and space are empty and 0xDB is the full block in every PC font. */
@@ -190,19 +283,31 @@ static char recognise(const uint32_t *px, int w, int x0, int y0, int cw,
 
 int main(int argc, char **argv)
 {
+    if (argc == 4 && !strcmp(argv[1], "--diff"))
+        return diff_main(argv[2], argv[3]);
+    if (argc == 5 && !strcmp(argv[1], "--pixel")) {
+        int w = 0, h = 0, x = atoi(argv[3]), y = atoi(argv[4]);
+        uint32_t *px = load_picture(argv[2], &w, &h);
+        if (!px)
+            return fail("cannot decode the picture");
+        if (x < 0 || y < 0 || x >= w || y >= h) {
+            free(px);
+            return fail("pixel outside the picture");
+        }
+        printf("%06x\n", px[(long)y * w + x]);
+        free(px);
+        return 0;
+    }
     if (argc < 2 || argc > 3) {
-        fprintf(stderr, "usage: screentext FILE.png [VGABIOS.bin]\n");
+        fprintf(stderr, "usage: screentext FILE.png [VGABIOS.bin]\n"
+                        "       screentext --diff A B\n");
         return 2;
     }
     size_t len;
-    uint8_t *buf = slurp(argv[1], &len);
-    if (!buf)
-        return fail("cannot read the PNG file");
     int w = 0, h = 0;
-    uint32_t *px = decode_png(buf, len, &w, &h);
-    free(buf);
+    uint32_t *px = load_picture(argv[1], &w, &h);
     if (!px)
-        return fail("not a valid 8-bit RGB PNG");
+        return fail("not a readable 8-bit RGB PNG (or PPM)");
     /* Colour statistics. */
     uint32_t seen[256];
     int nseen = 0;

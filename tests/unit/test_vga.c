@@ -409,10 +409,13 @@ static void test_mode13_and_dirty_lines(void **state)
     memb(0xA0000 + 7 * 320 + 5, 0x42);
     vga_update_display(s, true);
     DisplaySurface *d = console_surface();
-    assert_int_equal(d->width, 320);
-    assert_int_equal(d->height, 200);
-    assert_int_equal(pixel(5, 7), 0xff8200);
-    assert_int_equal(pixel(6, 7), 0);
+    /* The signal: 320x200 pixels doubled both ways (as QEMU shows it). */
+    assert_int_equal(d->width, 640);
+    assert_int_equal(d->height, 400);
+    assert_int_equal(pixel(10, 14), 0xff8200);
+    assert_int_equal(pixel(11, 15), 0xff8200);
+    assert_int_equal(pixel(12, 14), 0);
+    assert_int_equal(pixel(10, 16), 0);
     /* Chain-4 is linear in VRAM. */
     assert_int_equal(vga_vram(s)[7 * 320 + 5], 0x42);
 
@@ -423,11 +426,11 @@ static void test_mode13_and_dirty_lines(void **state)
     memb(0xA0000 + 150 * 320 + 10, 0x42);
     console_refresh();
     assert_int_equal(upd_calls, 1);
-    /* One 4 KiB page spans at most 14 lines of 320 bytes. */
-    assert_true(upd_y <= 150 && upd_y + upd_h > 150);
-    assert_true(upd_h <= 14);
+    /* One 4 KiB page spans at most 14 lines of 320 bytes (28 scanlines). */
+    assert_true(upd_y <= 300 && upd_y + upd_h > 301);
+    assert_true(upd_h <= 28);
     assert_int_equal(upd_x, 0);
-    assert_int_equal(pixel(10, 150), 0xff8200);
+    assert_int_equal(pixel(20, 300), 0xff8200);
     upd_calls = 0;
     console_refresh();
     assert_int_equal(upd_calls, 0);
@@ -441,11 +444,12 @@ static void test_cga_modes(void **state)
     set_dac(0x15, 0x3f, 0x00, 0x3f);       /* colour 2 -> AR2 = 0x15 */
     memb(0xB8000 + 0x2000 + 80 + 1, 0x20); /* pixel (5, 3) = 2 */
     vga_update_display(s, true);
-    assert_int_equal(console_surface()->width, 320);
-    assert_int_equal(console_surface()->height, 200);
-    assert_int_equal(pixel(5, 3), 0xff00ff);
-    assert_int_equal(pixel(5, 2), 0);
-    assert_int_equal(pixel(4, 3), 0);
+    assert_int_equal(console_surface()->width, 640);
+    assert_int_equal(console_surface()->height, 400);
+    assert_int_equal(pixel(10, 6), 0xff00ff);
+    assert_int_equal(pixel(11, 7), 0xff00ff);
+    assert_int_equal(pixel(10, 5), 0);
+    assert_int_equal(pixel(9, 6), 0);
     assert_int_equal(rdb(0xB8000 + 0x2000 + 81), 0x20);
 
     set_mode(&mode06);
@@ -454,11 +458,12 @@ static void test_cga_modes(void **state)
     memb(0xB8000 + 80, 0x80);              /* pixel (0, 2) */
     vga_update_display(s, true);
     assert_int_equal(console_surface()->width, 640);
-    assert_int_equal(console_surface()->height, 200);
-    assert_int_equal(pixel(9, 1), 0xffffff);
-    assert_int_equal(pixel(0, 2), 0xffffff);
-    assert_int_equal(pixel(9, 0), 0);
-    assert_int_equal(pixel(8, 1), 0);
+    assert_int_equal(console_surface()->height, 400);
+    assert_int_equal(pixel(9, 2), 0xffffff);
+    assert_int_equal(pixel(9, 3), 0xffffff);
+    assert_int_equal(pixel(0, 4), 0xffffff);
+    assert_int_equal(pixel(9, 1), 0);
+    assert_int_equal(pixel(8, 2), 0);
 }
 
 static void test_vbe(void **state)
