@@ -167,13 +167,16 @@ static TB *jc_find(CPUState *c, TcgCpu *t, uint32_t flags)
     return tb;
 }
 
-static const void *h_lookup(void *env)
+static const void *h_lookup(void *env, uint32_t hint)
 {
     CPUState *c = env;
     TcgCpu *t = c->tcg;
     if (tracing_blocks(c))
         return NULL;
-    uint32_t flags = tb_flags(c);
+    /* A plain indirect jump or return keeps the mode of the block it
+     * leaves: its flags come as the hint. After an interpreted
+     * instruction (hint TBF_NONE) they are computed afresh. */
+    uint32_t flags = hint != TBF_NONE ? hint : tb_flags(c);
     if (flags == TBF_NONE)
         return NULL;
     TB *tb = jc_find(c, t, flags);
@@ -522,7 +525,7 @@ static void gen_goto(DC *s, uint32_t target, int slot)
     if (same_page && !tracing_blocks(s->c))
         ir_goto_tb(s->f, slot);
     else
-        ir_goto_ptr(s->f);
+        ir_goto_ptr(s->f, s->flags);
 }
 
 /* Near branch targets must lie within CS (#GP(0) at the branch). */
@@ -636,11 +639,15 @@ static bool t_alu(DC *s)
     return true;
 }
 
+static bool flags_dead_mask(DC *s, uint32_t mask);
+
 static bool t_incdec(DC *s)
 {
     const Insn *in = s->in;
     int size = in->ops[0].size;
-    int cf = local(s, gen_cf(s));
+    /* INC/DEC keep CF; when no one reads it before it is overwritten,
+     * what they record for it does not matter. */
+    int cf = flags_dead_mask(s, EF_CF) ? movi(s, 0) : local(s, gen_cf(s));
     int lin = -1;
     int a = opnd_rd(s, 0, &lin, ACC_WRITE);
     int r = tmp(s);
@@ -906,7 +913,7 @@ static bool t_jmp_call(DC *s)
     if (call)
         sp_set(s, push_mem(s, movi(s, s->next_pc), in->opsize));
     ir_mov(s->f, s->t->g_eip, t);
-    ir_goto_ptr(s->f);
+    ir_goto_ptr(s->f, s->flags);
     return true;
 }
 
@@ -922,7 +929,7 @@ static bool t_ret(DC *s)
     ir_op2i(s->f, IR_ADD, nsp, s->t->g_reg[R_ESP], (uint32_t)size + imm);
     sp_set(s, nsp);
     ir_mov(s->f, s->t->g_eip, t);
-    ir_goto_ptr(s->f);
+    ir_goto_ptr(s->f, s->flags);
     return true;
 }
 
@@ -943,23 +950,31 @@ static bool reg_only(const Insn *n)
     return true;
 }
 
-static bool flags_dead(DC *s)
+static bool flags_dead_mask(DC *s, uint32_t mask)
 {
-    /* Walk the rest of the block: instructions that leave the flags alone
-     * and cannot fault are passed over, until one overwrites all six. */
+    /* Walk the rest of the block: instructions that leave these flags
+     * alone and cannot fault are passed over, until one overwrites them
+     * all. */
     for (const Insn *n = s->next_in; n && n < s->end_in; n++) {
-        if ((n->flags_read & EF_ARITH) || !reg_only(n))
+        if ((n->flags_read & mask) || !reg_only(n))
             return false;
         switch (n->op) {
         case OP_ADD: case OP_SUB: case OP_AND: case OP_OR: case OP_XOR:
         case OP_CMP: case OP_TEST:
-            if (n->nops == 2 && (n->flags_written & EF_ARITH) == EF_ARITH)
+            if (n->nops == 2 && (n->flags_written & mask) == mask)
+                return true;
+            return false;
+        case OP_INC: case OP_DEC:
+            /* They keep CF: they pass over it, or overwrite the rest. */
+            if ((mask & ~EF_CF) == 0)
+                continue;
+            if ((n->flags_written & mask) == mask)
                 return true;
             return false;
         case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_LEA: case OP_NOT:
         case OP_XCHG: case OP_CBW: case OP_CWDE: case OP_CWD: case OP_CDQ:
         case OP_NOP:
-            if (n->flags_written & EF_ARITH)
+            if (n->flags_written & mask)
                 return false;
             continue;
         default:
@@ -967,6 +982,11 @@ static bool flags_dead(DC *s)
         }
     }
     return false;
+}
+
+static bool flags_dead(DC *s)
+{
+    return flags_dead_mask(s, EF_ARITH);
 }
 
 /* SF ZF PF of r (size bytes) as EFLAGS bits. */
@@ -1177,7 +1197,7 @@ static bool t_fallback(DC *s)
         if (in->op == OP_HLT || tracing_blocks(s->c))
             ir_exit(s->f, 0);
         else
-            ir_goto_ptr(s->f);
+            ir_goto_ptr(s->f, TBF_NONE);
     }
     return end;
 }

@@ -235,7 +235,7 @@ next_block:;
         case IR_EXIT:
             return op->imm2;
         case IR_GOTO_PTR: {
-            const void *p = L->lookup(env);
+            const void *p = L->lookup(env, op->imm);
             if (!p)
                 return 0;
             blk = p;

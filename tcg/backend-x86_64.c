@@ -639,6 +639,7 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
         break;
     case IR_GOTO_PTR:
         op_rr(e, 0x89, 1, RBP, RDI);
+        mov_ri(e, RSI, op->imm);
         call_abs(e, (const void *)L->lookup);
         op_rr(e, 0x85, 1, RAX, RAX);                      /* test rax, rax */
         b1(e, 0x0f); b1(e, 0x84);                         /* jz epilogue */

@@ -234,9 +234,9 @@ void ir_exit(IRFunc *f, uint64_t val)
     ir_emit(f, IR_EXIT)->imm2 = val;
 }
 
-void ir_goto_ptr(IRFunc *f)
+void ir_goto_ptr(IRFunc *f, uint32_t hint)
 {
-    ir_emit(f, IR_GOTO_PTR);
+    ir_emit(f, IR_GOTO_PTR)->imm = hint;
 }
 
 void ir_check_exit(IRFunc *f, uint32_t pc)

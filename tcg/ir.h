@@ -52,7 +52,8 @@ typedef enum IROpc {
     IR_GOTO_TB,  /* chainable exit through jump slot imm (0 or 1) */
     IR_EXIT,     /* return imm2 to the run loop */
     IR_GOTO_PTR, /* jump to the block the context's lookup hook finds for
-                    the guest state now, or exit with 0 (indirect jumps) */
+                    the guest state now, or exit with 0 (indirect jumps);
+                    imm is passed to the hook as a hint */
     IR_CHECK_EXIT, /* if a store invalidated code, leave with pc imm */
     IR_NUM_OPC
 } IROpc;
@@ -135,7 +136,7 @@ void ir_entry(IRFunc *f, uint32_t ninsns, uint32_t irq_mask);
 void ir_insn(IRFunc *f, uint32_t pc);
 void ir_goto_tb(IRFunc *f, int slot);
 void ir_exit(IRFunc *f, uint64_t val);
-void ir_goto_ptr(IRFunc *f);
+void ir_goto_ptr(IRFunc *f, uint32_t hint);
 void ir_check_exit(IRFunc *f, uint32_t pc);
 
 /* Evaluate a condition (shared by the optimizer and the IR interpreter). */

@@ -32,8 +32,9 @@ typedef struct TcgEnvLayout {
     uint32_t (*ld_slow)(void *env, uint32_t lin, uint32_t size);
     void (*st_slow)(void *env, uint32_t lin, uint32_t val, uint32_t size);
     /* Indirect jumps: the host code of the block for the guest state now,
-     * or NULL to return to the run loop. */
-    const void *(*lookup)(void *env);
+     * or NULL to return to the run loop. hint is the GOTO_PTR's immediate
+     * (the front end's knowledge of the mode, or a value meaning none). */
+    const void *(*lookup)(void *env, uint32_t hint);
 } TcgEnvLayout;
 
 typedef struct TcgStats {

@@ -51,8 +51,9 @@ static void t_st_slow(void *env, uint32_t lin, uint32_t val, uint32_t size)
         memcpy(mem + (lin - GBASE), &val, size);
 }
 
-static const void *t_lookup(void *env)
+static const void *t_lookup(void *env, uint32_t hint)
 {
+    (void)hint;
     (void)env;
     lookups++;
     return lookup_result;
@@ -508,7 +509,7 @@ static TB *make_counting_tb(uint64_t phys, uint32_t limit, int via)
     if (via == 0)
         ir_goto_tb(f, 0);
     else
-        ir_goto_ptr(f);
+        ir_goto_ptr(f, 0);
     ir_set_label(f, l);
     ir_exit(f, 0x99);
     ir_optimize(f);
