@@ -155,7 +155,7 @@ esac
 # ---- 1. SeaBIOS, no disk, -screendump-at ----
 if [ "$part" = bios ]; then
 echo "seabios-no-disk (headless, -screendump-at):"
-set -- 3 6 10 15 25
+set -- 2 4 8 15
 args=
 for t in "$@"; do args="$args -screendump-at $t:$tmp/bios-$t.png"; done
 # shellcheck disable=SC2086
