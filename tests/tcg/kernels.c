@@ -208,10 +208,54 @@ void kmain(void)
     RESULTS[11] = acc;
 }
 
+/* Under QEMU (qemu-system-i386 -kernel kernels.elf, Multiboot) the scale
+ * comes from the command line and the results go to the debug console
+ * (port 0xE9); isa-debug-exit at 0xF4 ends the run. Under tests/tcg/run.c
+ * neither port has a device and the runner reads RESULTS itself. */
+static void outb(uint16_t port, uint8_t v)
+{
+    __asm__ volatile("outb %0, %1" : : "a"(v), "Nd"(port));
+}
+
+static void put_hex(uint32_t v)
+{
+    for (int i = 28; i >= 0; i -= 4)
+        outb(0xe9, "0123456789abcdef"[(v >> i) & 15]);
+}
+
+void kentry(uint32_t magic, const uint32_t *mbi)
+{
+    if (magic == 0x2badb002u && (mbi[0] & 4) && !SCALE) {
+        const char *cmd = (const char *)mbi[4];
+        uint32_t v = 0;
+        while (*cmd && (*cmd < '0' || *cmd > '9'))
+            cmd++;
+        while (*cmd >= '0' && *cmd <= '9')
+            v = v * 10 + (uint32_t)(*cmd++ - '0');
+        SCALE = v ? v : 1;
+    }
+    if (!SCALE)
+        SCALE = 1;
+    kmain();
+    for (int i = 0; i < 12; i++) {
+        put_hex(RESULTS[i]);
+        outb(0xe9, i == 11 ? '\n' : ' ');
+    }
+    outb(0xf4, 0);
+}
+
+/* Multiboot header (flags 0: the loader reads the ELF program headers). */
+__attribute__((section(".mbhdr"), used, aligned(4)))
+static const uint32_t multiboot_header[3] = {
+    0x1badb002u, 0, (uint32_t)-(0x1badb002u)
+};
+
 __attribute__((naked, section(".text.start"))) void _start(void)
 {
     __asm__ volatile("mov $0x00380000, %esp\n"
-                     "call kmain\n"
+                     "push %ebx\n"
+                     "push %eax\n"
+                     "call kentry\n"
                      "1: hlt\n"
                      "jmp 1b\n");
 }

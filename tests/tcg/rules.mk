@@ -48,8 +48,21 @@ $(TCG_OUT)/run-kernels: $(SRCDIR)/tests/tcg/run.c libkestrel.a config.h
 
 .PHONY: check-tcg-kernels
 check-tcg-kernels: $(TCG_OUT)/kernels.bin $(TCG_OUT)/run-kernels
-	@./$(TCG_OUT)/run-kernels $(TCG_OUT)/kernels.bin 2
+	@./$(TCG_OUT)/run-kernels $(TCG_OUT)/kernels.bin 2 > $(TCG_OUT)/kernels.out; \
+	st=$$?; cat $(TCG_OUT)/kernels.out; p=0; f=0; \
+	if command -v qemu-system-i386 >/dev/null 2>&1; then \
+	    want=$$(sed -n 's/^results: //p' $(TCG_OUT)/kernels.out); \
+	    got=$$(timeout 60 qemu-system-i386 -display none -m 64 \
+	        -kernel $(TCG_OUT)/kernels.elf -append 2 -debugcon stdio \
+	        -device isa-debug-exit,iobase=0xf4 2>/dev/null | tail -n 1); \
+	    if [ "$$want" = "$$got" ]; then p=1; echo "ok   same results as QEMU"; \
+	    else f=1; echo "FAIL QEMU results differ: $$got"; fi; \
+	else echo "skip qemu-system-i386 not installed"; fi; \
+	r=$$(sed -n 's/^run-kernels: \([0-9]*\) passed, \([0-9]*\) failed/\1 \2/p' \
+	    $(TCG_OUT)/kernels.out); \
+	set -- $$r; echo "check-tcg-kernels: $$(($$1 + p)) passed, $$(($$2 + f)) failed"; \
+	[ $$st -eq 0 ] && [ $$f -eq 0 ]
 
 CHECK_SUITES += check-tcg-kernels
 CLEAN_EXTRA += $(TCG_OUT)/kernels.o $(TCG_OUT)/kernels.elf \
-    $(TCG_OUT)/kernels.bin $(TCG_OUT)/run-kernels
+    $(TCG_OUT)/kernels.bin $(TCG_OUT)/run-kernels $(TCG_OUT)/kernels.out

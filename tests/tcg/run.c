@@ -118,6 +118,12 @@ int main(int argc, char **argv)
                    rt[known[k].idx], known[k].want);
         }
     }
+    /* The same format as the image prints on QEMU's debug console, so the
+     * two can be compared (tests/tcg/rules.mk does when QEMU is there). */
+    printf("results:");
+    for (int i = 0; i < NRESULTS; i++)
+        printf(" %08x", rt[i]);
+    printf("\n");
     printf("kernels (scale %u): interp %.3f s (%.0f M insns/s), tcg %.3f s "
            "(%.0f M insns/s), tcg %.1fx faster\n", scale, si,
            (double)ni / si / 1e6, st, (double)nt / st / 1e6, si / st);
