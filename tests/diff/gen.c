@@ -759,8 +759,10 @@ static void gen_pushpop(Gen *g)
     } else {
         if (!stack_room(g, 0, sz)) return;
         if (chance(g, 3)) {
-            /* POP [mem]: ESP-relative addresses would see ESP after the pop */
-            Opnd o = pick_mem(g, sz, 0, 0);
+            /* POP [mem] computes an ESP-based address after the pop */
+            g->depth -= sz;
+            Opnd o = pick_mem(g, sz, 0, 1);
+            g->depth += sz;
             emit1(g, sz, 0, 0x8f, 0, &o, 0, 0);
         } else {
             emit1(g, sz, 0, (uint8_t)(0x58 + pick_reg(g, sz, 1, 0)), -1, NULL, 0, 0);
@@ -857,7 +859,12 @@ static void gen_bcd(Gen *g)
 
 static void gen_misc(Gen *g)
 {
-    switch (rnd(g, 4)) {
+    switch (rnd(g, 5)) {
+    case 4: {                                                       /* pause */
+        uint8_t p = 0xf3, op = 0x90;
+        emit_insn_raw(g, &p, 1, &op, 1, -1, NULL, 0, 0);
+        break;
+    }
     case 0: emit1(g, 4, 0, 0xd7, -1, NULL, 0, 0); break;            /* xlat */
     case 1: emit1(g, chance(g, 2) ? 2 : 4, 0, 0x90, -1, NULL, 0, 0); break;
     case 2: {                                                       /* 0F 1F /0 */
@@ -908,8 +915,10 @@ static void gen_jump(Gen *g)
         break;
     }
     }
-    uint8_t pfx = a16 ? 0x67 : 0;
-    emit_insn_raw(g, &pfx, 1, op, nop, -1, NULL, 0, rel32 ? 4 : 1);
+    /* 2E/3E before a Jcc are the (ignored) branch hints */
+    uint8_t pfx[2] = { (uint8_t)(a16 ? 0x67 : 0),
+                       (uint8_t)(kind <= 2 && chance(g, 8) ? (chance(g, 2) ? 0x2e : 0x3e) : 0) };
+    emit_insn_raw(g, pfx, 2, op, nop, -1, NULL, 0, rel32 ? 4 : 1);
     uint32_t at = g->len;
     Gen save = *g;
     uint32_t undef_taken = g->undef;
@@ -994,7 +1003,7 @@ static void gen_call(Gen *g)
  * copies frame pointers from [EBP-4*i], so EBP is pointed at the stack. */
 static void gen_enter(Gen *g)
 {
-    int level = chance(g, 2) ? 0 : 1 + (int)rnd(g, 3);
+    int level = chance(g, 2) ? 0 : chance(g, 8) ? (int)rnd(g, 32) : 1 + (int)rnd(g, 3);
     int size = (int)rnd(g, 49);
     int push = 4 + 4 * level + size;
     if (!stack_room(g, push + 64, 0)) return;
