@@ -69,9 +69,32 @@ static uint32_t h_check_seg(void *env, uint32_t seg, uint32_t off,
     return cpu_check_seg(env, (int)seg, off, lenacc & 0xff, (int)(lenacc >> 8));
 }
 
+/* CF alone from the lazy state (cpu/flags.h's recording rules): the
+ * common reader (ADC, SBB, INC, DEC at the start of a block) needs no
+ * other flag, so this avoids computing all six. */
 static uint32_t h_cf(void *env, uint32_t a, uint32_t b, uint32_t x, uint32_t d)
 {
-    return cc_compute_cf(env) ? 1 : 0;
+    const CPUState *c = env;
+    uint32_t op = c->cc_op;
+    if (op == CC_OP_EFLAGS || op >= CC_OP_COUNT)
+        return op == CC_OP_EFLAGS ? c->eflags & EF_CF : 0;
+    uint32_t sz = (op - 1) % 3, base = op - sz;
+    uint32_t m = sz == 0 ? 0xff : sz == 1 ? 0xffff : 0xffffffffu;
+    uint32_t r = c->cc_dst & m, s = c->cc_src & m, s2 = c->cc_src2;
+    switch (base) {
+    case CC_OP_ADDB: {
+        uint32_t v = (r - s - s2) & m;
+        return s2 ? r <= v : r < v;
+    }
+    case CC_OP_SUBB: {
+        uint32_t v = (r + s + s2) & m;
+        return s2 ? v <= s : v < s;
+    }
+    case CC_OP_INCB: case CC_OP_DECB:
+        return s2 & EF_CF;
+    default:
+        return 0;
+    }
 }
 
 static uint32_t h_arith(void *env, uint32_t a, uint32_t b, uint32_t x,
@@ -520,6 +543,10 @@ static int cond_value(DC *s, Cond k)
 static void gen_goto(DC *s, uint32_t target, int slot)
 {
     ir_movi(s->f, s->t->g_eip, target);
+    /* A store of this instruction (CALL's push) may have hit this page's
+     * code: then the chained jump could lead into a dropped block. */
+    if (s->stores)
+        ir_check_exit(s->f, target);
     bool same_page = ((s->cs_base + target) >> 12) ==
                      ((s->cs_base + s->block_pc) >> 12);
     if (same_page && !tracing_blocks(s->c))
