@@ -8,6 +8,7 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <cmocka.h>
 #include "cpu_fixture.h"
 #include "cpu/translate.h"
@@ -634,9 +635,62 @@ static void test_precise_fault(void **state)
     assert_memory_equal(&a, &t, sizeof(a));
 }
 
+/* -d in_asm,out_asm,exec,cpu,stats: each item writes what it promises. */
+static void test_trace_items(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/kestrel-tcg-trace-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[128];
+    assert_int_equal(trace_set_logfile(path, err, sizeof(err)), 0);
+    Fx *f = new_machine();
+    static const uint8_t prog[] = {
+        0xb9, 0x03, 0x00, 0x00, 0x00,             /* mov ecx, 3 */
+        0x83, 0xc0, 0x07,                         /* L: add eax, 7 */
+        0x49,                                     /* dec ecx */
+        0x75, 0xfa,                               /* jnz L */
+        0xf4,                                     /* hlt */
+    };
+    memcpy(f->bus.ram + CODE, prog, sizeof(prog));
+    f->c->accel = ACCEL_TCG;
+    f->c->trace_flags = TRACE_IN_ASM | TRACE_OUT_ASM | TRACE_EXEC |
+                        TRACE_CPU | TRACE_STATS;
+    f->c->regs[R_EAX] = 0;
+    f->c->eip = CODE;
+    run_to_halt(f->c);
+    assert_int_equal(f->c->regs[R_EAX], 21);
+    free_machine(f);                     /* prints the stats */
+    trace_close();
+    FILE *fp = fopen(path, "r");
+    assert_non_null(fp);
+    static char log[1 << 16];
+    size_t n = fread(log, 1, sizeof(log) - 1, fp);
+    log[n] = 0;
+    fclose(fp);
+    unlink(path);
+    /* in_asm: the guest code, disassembled */
+    assert_non_null(strstr(log, "IN: pc 0008:00100005"));
+    assert_non_null(strstr(log, "add      eax, 7"));
+    /* out_asm: host code (or the IR on the portable backend) */
+    assert_non_null(strstr(log, "OUT: [size="));
+    /* exec and cpu: each block run, with the registers before it; the
+     * first block holds the first iteration, the loop block runs twice */
+    int execs = 0;
+    for (const char *p = log; (p = strstr(p, "[0008:00100005]")); p++)
+        execs++;
+    assert_int_equal(execs, 2);
+    assert_non_null(strstr(log, "EAX=0000000e"));
+    /* stats */
+    assert_non_null(strstr(log, "tcg: blocks translated"));
+    assert_non_null(strstr(log, "cache hits"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_trace_items),
         cmocka_unit_test(test_smc_next_insn),
         cmocka_unit_test(test_smc_same_block),
         cmocka_unit_test(test_precise_fault),
