@@ -999,6 +999,43 @@ static void gen_call(Gen *g)
     patch32(g, jmp_end - 4, g->len - jmp_end);
 }
 
+/* Self-modifying code: a store rewrites an instruction further on (the
+ * immediate of a MOV, or the opcode of an ALU op), optionally with other
+ * items in between, optionally followed by a jump.  P6 and later CPUs see
+ * the new bytes without any serialisation; emulators must invalidate the
+ * translation of the very block that is running. */
+static void gen_smc(Gen *g)
+{
+    static const uint8_t alu_ops[] = { 0x01, 0x09, 0x11, 0x19, 0x21, 0x29, 0x31, 0x39 };
+    int patch_opcode = chance(g, 2);
+    uint32_t newv = rval(g);
+    int narrow = !patch_opcode && chance(g, 3);
+    /* mov byte/dword [abs32], imm: the address is patched in below */
+    Opnd o = { 0 };
+    o.mem = 1; o.mod = 0; o.rm = 5; o.disp_len = 4;
+    uint8_t newop = alu_ops[rnd(g, 8)];
+    int op = newop >> 3;
+    if (patch_opcode) emit1(g, 1, 0, 0xc6, 0, &o, newop, 1);
+    else emit1(g, narrow ? 1 : 4, 0, narrow ? 0xc6 : 0xc7, 0, &o, newv, narrow ? 1 : 4);
+    uint32_t addr_at = g->len - (patch_opcode || narrow ? 1 : 4) - 4;
+    for (int i = 0, n = (int)rnd(g, 3); i < n; i++) gen_simple_item(g);
+    if (chance(g, 2)) emit1(g, 4, 0, 0xeb, -1, NULL, 0, 1);   /* jmp $+2 */
+    if (patch_opcode) {
+        if (op == 2 || op == 3) need(g, CF);
+        patch32(g, addr_at, DT_CODE + g->len);
+        uint8_t orig = alu_ops[rnd(g, 8)];
+        Opnd r = reg_opnd(pick_reg(g, 4, 1, 0));
+        emit1(g, 4, 0, orig, (int)rnd(g, 8), &r, 0, 0);
+        /* the flags are those of the op that really runs: the new one */
+        if (op == 1 || op == 4 || op == 6) fl(g, ALL6 & ~AF, AF);
+        else fl(g, ALL6, 0);
+    } else {
+        int r = pick_reg(g, 4, 1, 0);
+        patch32(g, addr_at, DT_CODE + g->len + 1 + (uint32_t)rnd(g, narrow ? 4 : 1));
+        mov_r32_imm(g, r, rval(g));
+    }
+}
+
 /* ENTER (nesting level 0-3) .. body .. LEAVE.  For a non-zero level ENTER
  * copies frame pointers from [EBP-4*i], so EBP is pointed at the stack. */
 static void gen_enter(Gen *g)
@@ -1033,7 +1070,7 @@ static const struct { const char *name; ItemFn fn; } item_names[] = {
     { "cmov", gen_cmov_setcc }, { "lea", gen_lea }, { "mov", gen_mov }, { "string", gen_string },
     { "flagops", gen_flagops }, { "bcd", gen_bcd }, { "misc", gen_misc }, { "pusha", gen_pusha },
     { "pushpop", gen_pushpop }, { "pushf", gen_pushf }, { "jump", gen_jump }, { "enter", gen_enter },
-    { "call", gen_call },
+    { "call", gen_call }, { "smc", gen_smc },
 };
 #define N_ITEMS (sizeof item_names / sizeof *item_names)
 /* DT_ITEMS=name,name... restricts the items (to narrow down a failure). */
@@ -1043,7 +1080,8 @@ static uint32_t n_only;
 static void gen_item(Gen *g)
 {
     if (n_only) { only[rnd(g, n_only)](g); return; }
-    switch (rnd(g, 13)) {
+    switch (rnd(g, 14)) {
+    case 6: gen_smc(g); break;
     case 0: gen_pushpop(g); break;
     case 1: gen_pushf(g); break;
     case 2: case 3: gen_jump(g); break;
