@@ -22,9 +22,12 @@ for accel in "$@"; do
         if [ $st -eq 124 ]; then why="timed out after ${limit}s"; else why="exit status $st"; fi
         echo "FAIL boot under -accel $accel: no marker ($why); last lines of $log:"
         tail -n 8 "$log" | sed 's/^/    /'
-    elif [ $st -ne 0 ]; then
+    elif [ $st -ne 0 ] || ! grep -q 'reboot: Power down' "$log"; then
+        # -no-reboot also exits 0 after a panic (panic=-1 reboots), so the
+        # kernel's own "Power down" line is what proves the ACPI poweroff.
         fail=$((fail + 1))
-        echo "FAIL boot under -accel $accel: marker seen but poweroff gave status $st"
+        echo "FAIL boot under -accel $accel: marker seen, but no clean poweroff (status $st):"
+        grep -m 3 -E 'Kernel panic|segfault|BUG|Oops' "$log" | sed 's/^/    /'
         tail -n 4 "$log" | sed 's/^/    /'
     else
         pass=$((pass + 1))
