@@ -287,7 +287,7 @@ start_guest() {
     name=$1; shift
     rm -f "$tmp/$name.in" "$tmp/$name.out"
     mkfifo "$tmp/$name.in" "$tmp/$name.out"
-    "$kestrel" -m 128 -serial "file:$tmp/$name.serial" \
+    "$kestrel" -m 128 -no-reboot -serial "file:$tmp/$name.serial" \
         -monitor "pipe:$tmp/$name" -kernel "$guest/vmlinuz" \
         -initrd "$guest/initrd.gz" "$@" > "$tmp/$name.log" 2>&1 &
     gpid=$!; pids="$pids $gpid"
@@ -302,7 +302,8 @@ start_guest() {
 wait_screen() {
     name=$1; limit=$2; shift 2
     i=0
-    while [ $i -lt "$limit" ] && kill -0 $gpid 2>/dev/null; do
+    while [ $i -lt "$limit" ] && kill -0 $gpid 2>/dev/null &&
+          ! grep -q "Kernel panic" "$tmp/$name.serial" 2>/dev/null; do
         rm -f "$tmp/$name.png"
         echo "screendump $tmp/$name.png" >&3
         n=0
@@ -324,14 +325,14 @@ stop_guest() {
 # ---- 2. Linux on the VGA text console, headless ----
 if [ "$part" = linux-full ] || [ $have_x = no ]; then
 echo "linux-tty0 (headless, monitor screendump):"
-start_guest tty0 -display none -append "console=ttyS0 console=tty0 guest_exit=shell"
+start_guest tty0 -display none -append "console=ttyS0 console=tty0 panic=-1 guest_exit=shell"
 if wait_screen tty0 600 KESTREL-GUEST-READY; then
     ok "kernel messages and the ready marker on the VGA text console"
     show "$tmp/tty0.png"
 else
     bad "the ready marker never appeared on the VGA console"
     [ -s "$tmp/tty0.png" ] && show "$tmp/tty0.png"
-    tail -n 5 "$tmp/tty0.serial" "$tmp/tty0.log" 2>/dev/null
+    tail -n 3 "$tmp/tty0.serial" "$tmp/tty0.log" 2>/dev/null
 fi
 stop_guest
 fi
@@ -347,7 +348,7 @@ if ! "$kestrel" -display help 2>/dev/null | grep -q sdl; then
 fi
 echo "sdl-xvfb (SDL window, xdotool typing):"
 [ "${xvfb_started:-no}" = yes ] || start_xvfb
-start_guest sdl -display sdl -append "console=ttyS0 console=tty0 guest_exit=shell"
+start_guest sdl -display sdl -append "console=ttyS0 console=tty0 panic=-1 guest_exit=shell"
 if ! wid=$(timeout 20 xdotool search --sync --name Kestrel 2>/dev/null | head -n 1) ||
    [ -z "$wid" ]; then
     bad "no Kestrel window appeared on the X display"
@@ -361,6 +362,9 @@ if wait_screen sdl 600 KESTREL-GUEST-READY &&
     ok "the window shows the guest's ready marker (read back from X)"
 else
     bad "the ready marker never appeared in the window's screen"
+    tail -n 3 "$tmp/sdl.serial" "$tmp/sdl.log" 2>/dev/null
+    stop_guest
+    finish
 fi
 sleep 1
 xdotool windowfocus --sync "$wid" 2>/dev/null || xdotool windowfocus "$wid"
