@@ -124,7 +124,7 @@ static void aml_hid(Aml *a, uint16_t product)
 /* Name (_CRS, Buffer () { resource descriptors, end tag }). */
 static void aml_crs(Aml *a, const uint8_t *res, size_t len)
 {
-    uint8_t body[64];
+    uint8_t body[256];
     Aml b = { body, 0, sizeof body, false };
     aml_byte(&b, 0x0a);                        /* BytePrefix: buffer size */
     aml_byte(&b, (uint8_t)(len + 2));
@@ -149,9 +149,54 @@ static void aml_isa_device(Aml *a, const char *name, uint16_t product,
     aml_package(a, device_op, 2, &d);
 }
 
+/* Word/DWord address space descriptors (ACPI 6.4.3.5): producer,
+ * min and max fixed. type 0 memory, 1 I/O, 2 bus number. */
+static size_t word_space(uint8_t *d, uint8_t type, uint8_t tflags,
+                         uint16_t min, uint16_t max)
+{
+    uint8_t v[16] = { 0x88, 13, 0, type, 0x0c, tflags, 0, 0,
+                      (uint8_t)min, (uint8_t)(min >> 8),
+                      (uint8_t)max, (uint8_t)(max >> 8), 0, 0,
+                      (uint8_t)(max - min + 1), (uint8_t)((max - min + 1) >> 8) };
+    memcpy(d, v, sizeof v);
+    return sizeof v;
+}
+
+static size_t dword_mem(uint8_t *d, uint8_t tflags, uint32_t min, uint32_t max)
+{
+    d[0] = 0x87; d[1] = 23; d[2] = 0;
+    d[3] = 0;                                  /* memory range */
+    d[4] = 0x0c;                               /* min/max fixed */
+    d[5] = tflags;                             /* bit 0 RW, 2:1 caching */
+    put32(d + 6, 0);                           /* granularity */
+    put32(d + 10, min);
+    put32(d + 14, max);
+    put32(d + 18, 0);                          /* translation */
+    put32(d + 22, max - min + 1);
+    return 26;
+}
+
+/* The root bridge's windows: bus 0-255, I/O around the config ports,
+ * the VGA hole and the 32-bit PCI hole up to the I/O APIC. */
+static size_t pci_root_crs(const AcpiConfig *c, uint8_t *r)
+{
+    size_t n = 0;
+    n += word_space(r + n, 2, 0, 0x00, 0xff);
+    n += word_space(r + n, 1, 0x03, 0x0000, 0x0cf7);
+    static const uint8_t cf8[8] = { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 };
+    memcpy(r + n, cf8, sizeof cf8);
+    n += sizeof cf8;
+    n += word_space(r + n, 1, 0x03, 0x0d00, 0xffff);
+    n += dword_mem(r + n, 0x03, 0x000a0000, 0x000bffff);   /* cacheable */
+    uint32_t hole = c->pci_hole_start ? c->pci_hole_start : 0x80000000u;
+    if (hole < 0xfec00000u)
+        n += dword_mem(r + n, 0x01, hole, 0xfebfffffu);    /* uncached */
+    return n;
+}
+
 int acpi_build_dsdt(const AcpiConfig *c, uint8_t *buf, size_t cap)
 {
-    (void)c;
+    uint8_t res[160];
     Aml a = { buf, 0, cap, false };
     uint8_t hdr[HDR_LEN] = {0};
     aml_bytes(&a, hdr, HDR_LEN);
@@ -168,12 +213,13 @@ int acpi_build_dsdt(const AcpiConfig *c, uint8_t *buf, size_t cap)
     /* Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _ADR 0, _UID 0,
      *   Device (KBD) PNP0303, Device (MOU) PNP0F13 } }. The i8042 devices
      * matter: SeaBIOS only drives a PS/2 keyboard the DSDT announces. */
-    uint8_t pci_body[256];
+    uint8_t pci_body[400];
     Aml p = { pci_body, 0, sizeof pci_body, false };
     aml_bytes(&p, "PCI0", 4);
     aml_hid(&p, 0x0a03);
     aml_name_int0(&p, "_ADR");
     aml_name_int0(&p, "_UID");
+    aml_crs(&p, res, pci_root_crs(c, res));
     /* IO (Decode16, 0x60, 0x60, 1, 1), IO (Decode16, 0x64, ...),
      * IRQNoFlags () {1} */
     static const uint8_t kbd_res[] = {
@@ -185,7 +231,7 @@ int acpi_build_dsdt(const AcpiConfig *c, uint8_t *buf, size_t cap)
     aml_isa_device(&p, "KBD_", 0x0303, kbd_res, sizeof kbd_res);
     aml_isa_device(&p, "MOU_", 0x0f13, mou_res, sizeof mou_res);
     static const uint8_t device_op[2] = { 0x5b, 0x82 };
-    uint8_t sb_body[300];
+    uint8_t sb_body[450];
     Aml sb = { sb_body, 0, sizeof sb_body, false };
     aml_bytes(&sb, "\\_SB_", 5);
     aml_package(&sb, device_op, 2, &p);

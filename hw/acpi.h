@@ -22,6 +22,9 @@ typedef struct AcpiConfig {
     uint16_t pm_base;            /* PIIX_PM_BASE_DEFAULT */
     uint8_t sci_irq;             /* 9 */
     uint8_t smi_cmd;             /* 0xB2 (0: ACPI always on) */
+    /* Start of the 32-bit PCI memory window in \_SB.PCI0._CRS (it ends
+     * below the I/O APIC); 0 means 0x80000000, where SeaBIOS starts. */
+    uint32_t pci_hole_start;
 } AcpiConfig;
 void acpi_default_config(AcpiConfig *c);
 

@@ -209,10 +209,17 @@ void loader_set_flat32(Bus *b, CPUState *cpu, uint32_t gdt_pa, uint32_t eip)
 static int place_acpi(Bus *b, const AcpiConfig *acpi, char *err, size_t n)
 {
     AcpiConfig def;
-    if (!acpi) {
+    if (acpi)
+        def = *acpi;
+    else
         acpi_default_config(&def);
-        acpi = &def;
+    /* The PCI window starts above RAM (BARs assigned by
+     * piix_firmware_setup sit at 0xE0000000 and up). */
+    if (!def.pci_hole_start) {
+        uint64_t h = (b->ram_below_4g + 0xfffffff) & ~0xfffffffull;
+        def.pci_hole_start = h < 0x80000000u ? 0x80000000u : (uint32_t)h;
     }
+    acpi = &def;
     uint32_t base = (uint32_t)(b->ram_below_4g - ACPI_AREA);
     AcpiBlob blob;
     if (acpi_build_tables(acpi, base, &blob) < 0 || blob.len > ACPI_AREA) {

@@ -168,6 +168,35 @@ static void test_dsdt_aml(void **state)
         assert_non_null(find(ref, rl, kbd_crs, sizeof kbd_crs));
         assert_non_null(find(ref, rl, mou_irq, sizeof mou_irq));
     }
+    /* The root bridge's _CRS descriptors: bus 0-255, I/O below and above
+     * the config ports, 0xCF8/8, the VGA window; identical to the
+     * reference's. The PCI hole ends just below the I/O APIC. */
+    static const uint8_t crs_parts[5][26] = {
+        { 0x88, 0x0d, 0x00, 0x02, 0x0c, 0x00, 0x00, 0x00, 0x00, 0x00, 0xff,
+          0x00, 0x00, 0x00, 0x00, 0x01 },
+        { 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x00, 0xf7,
+          0x0c, 0x00, 0x00, 0xf8, 0x0c },
+        { 0x47, 0x01, 0xf8, 0x0c, 0xf8, 0x0c, 0x01, 0x08 },
+        { 0x88, 0x0d, 0x00, 0x01, 0x0c, 0x03, 0x00, 0x00, 0x00, 0x0d, 0xff,
+          0xff, 0x00, 0x00, 0x00, 0xf3 },
+        { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x03, 0, 0, 0, 0, 0x00, 0x00, 0x0a,
+          0x00, 0xff, 0xff, 0x0b, 0x00, 0, 0, 0, 0, 0x00, 0x00, 0x02, 0x00 },
+    };
+    static const size_t crs_len[5] = { 16, 16, 8, 16, 26 };
+    f = fopen("/usr/share/seabios/acpi-dsdt.aml", "rb");
+    static uint8_t ref2[65536];
+    size_t rl2 = f ? fread(ref2, 1, sizeof ref2, f) : 0;
+    if (f)
+        fclose(f);
+    for (int i = 0; i < 5; i++) {
+        assert_non_null(find(d, (size_t)n, crs_parts[i], crs_len[i]));
+        if (rl2)
+            assert_non_null(find(ref2, rl2, crs_parts[i], crs_len[i]));
+    }
+    static const uint8_t hole[] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0,
+                                    0, 0, 0x00, 0x00, 0x00, 0x80, 0xff, 0xff,
+                                    0xbf, 0xfe };
+    assert_non_null(find(d, (size_t)n, hole, sizeof hole));
     /* ScopeOp \_SB_: its PkgLength (1- or 2-byte form) covers exactly the
      * rest of the table. */
     const uint8_t *sb = find(d, (size_t)n, "\\_SB_", 5);
