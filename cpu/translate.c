@@ -1563,7 +1563,7 @@ bool tcg_cpu_exec(CPUState *c, uint64_t end)
         uint32_t lin = cs->base + c->eip;
         /* A fault here is the fetch fault of the instruction at EIP. */
         uint64_t phys = cpu_translate(c, lin, ACC_FETCH, c->cpl == 3);
-        tb = tb_lookup(s, phys, cs->base, flags);
+        tb = tb_lookup(s, phys, c->eip, cs->base, flags);
         if (tb) {
             s->stats.lookup_hits++;
         } else {

@@ -5,9 +5,10 @@
 
 #define TB_POOL_SIZE 65536
 
-static unsigned tb_hash(uint64_t phys_pc, uint32_t cs_base, uint32_t flags)
+static unsigned tb_hash(uint64_t phys_pc, uint32_t pc, uint32_t cs_base,
+                        uint32_t flags)
 {
-    uint64_t h = phys_pc * 0x9e3779b97f4a7c15ull;
+    uint64_t h = (phys_pc ^ ((uint64_t)pc << 32)) * 0x9e3779b97f4a7c15ull;
     h ^= (uint64_t)(cs_base ^ flags * 0x85ebca6bu) * 0xc2b2ae3d27d4eb4full;
     return (unsigned)(h >> (64 - TB_HASH_BITS));
 }
@@ -52,16 +53,18 @@ void tcg_ctx_free(TcgCtx *s)
     memset(s, 0, sizeof(*s));
 }
 
-TB *tb_lookup(TcgCtx *s, uint64_t phys_pc, uint32_t cs_base, uint32_t flags)
+TB *tb_lookup(TcgCtx *s, uint64_t phys_pc, uint32_t pc, uint32_t cs_base,
+              uint32_t flags)
 {
-    TB **pp = &s->tbs.hash[tb_hash(phys_pc, cs_base, flags)];
+    unsigned h = tb_hash(phys_pc, pc, cs_base, flags);
+    TB **pp = &s->tbs.hash[h];
     for (TB *tb = *pp; tb; pp = &tb->hash_next, tb = *pp) {
-        if (tb->phys_pc == phys_pc && tb->cs_base == cs_base &&
+        if (tb->phys_pc == phys_pc && tb->pc == pc && tb->cs_base == cs_base &&
             tb->flags == flags) {
             /* Move to the front: loops look up the same block again. */
             *pp = tb->hash_next;
-            tb->hash_next = s->tbs.hash[tb_hash(phys_pc, cs_base, flags)];
-            s->tbs.hash[tb_hash(phys_pc, cs_base, flags)] = tb;
+            tb->hash_next = s->tbs.hash[h];
+            s->tbs.hash[h] = tb;
             return tb;
         }
     }
@@ -80,7 +83,7 @@ TB *tb_alloc(TcgCtx *s)
 
 void tb_insert(TcgCtx *s, TB *tb)
 {
-    unsigned h = tb_hash(tb->phys_pc, tb->cs_base, tb->flags);
+    unsigned h = tb_hash(tb->phys_pc, tb->pc, tb->cs_base, tb->flags);
     tb->hash_next = s->tbs.hash[h];
     s->tbs.hash[h] = tb;
     unsigned ph = page_hash(tb->phys_pc >> 12);
@@ -103,7 +106,8 @@ bool tb_link(TcgCtx *s, TB *tb, int slot, TB *next)
 
 static void hash_remove(TcgCtx *s, TB *tb)
 {
-    TB **pp = &s->tbs.hash[tb_hash(tb->phys_pc, tb->cs_base, tb->flags)];
+    TB **pp = &s->tbs.hash[tb_hash(tb->phys_pc, tb->pc, tb->cs_base,
+                                   tb->flags)];
     for (; *pp; pp = &(*pp)->hash_next) {
         if (*pp == tb) {
             *pp = tb->hash_next;

@@ -1,6 +1,7 @@
 /* Translation blocks and their cache.
  *
- * A block is found by (physical pc, CS base, mode flags); its code never
+ * A block is found by (physical pc, virtual pc, CS base, mode flags); its
+ * code never
  * spans two physical pages, so invalidating a page finds every block that
  * read it. Direct jumps chain blocks by patching a jump slot, but only
  * between blocks of the same physical page: when a page is invalidated,
@@ -44,9 +45,11 @@ typedef struct TbCache {
 } TbCache;
 
 struct TcgCtx;
-/* Find a valid block; NULL when there is none. */
-TB *tb_lookup(struct TcgCtx *s, uint64_t phys_pc, uint32_t cs_base,
-              uint32_t flags);
+/* Find a valid block; NULL when there is none. The virtual pc is part of
+ * the key: the same physical code mapped at two addresses (a shared
+ * library in two processes) has different absolute targets baked in. */
+TB *tb_lookup(struct TcgCtx *s, uint64_t phys_pc, uint32_t pc,
+              uint32_t cs_base, uint32_t flags);
 static inline unsigned tb_jc_hash(uint32_t pc)
 { return (pc ^ (pc >> TB_JC_BITS)) & ((1u << TB_JC_BITS) - 1); }
 /* A new, empty block (NULL when the pool is full: flush and retry). */

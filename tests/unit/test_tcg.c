@@ -532,8 +532,8 @@ static void test_chaining(void **state)
     (void)state;
     tb_flush(&ctx);
     TB *tb = make_counting_tb(0x5000, 50, 0);
-    assert_ptr_equal(tb_lookup(&ctx, 0x5000, 0, 0), tb);
-    assert_null(tb_lookup(&ctx, 0x5000, 0, 1));
+    assert_ptr_equal(tb_lookup(&ctx, 0x5000, 0x5000, 0, 0), tb);
+    assert_null(tb_lookup(&ctx, 0x5000, 0x5000, 0, 1));
     env.regs[0] = 0;
     uint64_t r = tcg_backend_run(&ctx, &env, tb->code);
     assert_int_equal(r, (uint64_t)(uintptr_t)tb | 0);
@@ -550,8 +550,8 @@ static void test_chaining(void **state)
     ctx.code_invalidated = 0;
     assert_int_equal(tb_invalidate_phys(&ctx, 0x5002, 1), 1);
     assert_true(ctx.code_invalidated);
-    assert_null(tb_lookup(&ctx, 0x5000, 0, 0));
-    assert_ptr_equal(tb_lookup(&ctx, 0x7000, 0, 0), other);
+    assert_null(tb_lookup(&ctx, 0x5000, 0x5000, 0, 0));
+    assert_ptr_equal(tb_lookup(&ctx, 0x7000, 0x7000, 0, 0), other);
     assert_false(tb_link(&ctx, tb, 0, tb));
     assert_int_equal(tb_invalidate_phys(&ctx, 0x6000, 0x1000), 0);
     assert_false(tb_page_has_code(&ctx, 5));

@@ -635,6 +635,39 @@ static void test_precise_fault(void **state)
     assert_memory_equal(&a, &t, sizeof(a));
 }
 
+/* The same physical code at two virtual addresses (a shared library in
+ * two processes): each address must run with its own absolute targets. */
+static void test_code_aliased(void **state)
+{
+    (void)state;
+    for (int accel = 0; accel < 2; accel++) {
+        Fx *f = new_machine();
+        f->c->accel = accel ? ACCEL_TCG : ACCEL_INTERP;
+        uint32_t pd = 0x300000;
+        memset(f->bus.ram + pd, 0, 4096);
+        fx_w32(&f->bus, pd, 0x000000e3);          /* 0-4 MiB: identity */
+        fx_w32(&f->bus, pd + 4, 0x000000e3);      /* 4-8 MiB: the same */
+        f->c->cr4 |= CR4_PSE;
+        cpu_set_cr3(f->c, pd);
+        cpu_set_cr0(f->c, f->c->cr0 | CR0_PG);
+        static const uint8_t prog[] = {
+            0xe8, 0x00, 0x00, 0x00, 0x00,         /* call next */
+            0x58,                                 /* pop eax */
+            0xf4,                                 /* hlt */
+        };
+        memcpy(f->bus.ram + CODE, prog, sizeof(prog));
+        for (int run = 0; run < 2; run++) {
+            uint32_t va = run ? CODE + 0x400000 : CODE;
+            f->c->eip = va;
+            f->c->halted = false;
+            run_to_halt(f->c);
+            assert_int_equal(f->c->regs[R_EAX], va + 5);
+            assert_int_equal(f->c->eip, va + 7);
+        }
+        free_machine(f);
+    }
+}
+
 /* -d in_asm,out_asm,exec,cpu,stats: each item writes what it promises. */
 static void test_trace_items(void **state)
 {
@@ -691,6 +724,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_trace_items),
+        cmocka_unit_test(test_code_aliased),
         cmocka_unit_test(test_smc_next_insn),
         cmocka_unit_test(test_smc_same_block),
         cmocka_unit_test(test_precise_fault),
