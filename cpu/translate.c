@@ -1433,8 +1433,22 @@ static TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys,
         off += in->len;
         n++;
     }
-    if (n == 0)
-        return NULL;
+    if (n == 0) {
+        /* The first instruction cannot be decoded from this page alone
+         * (it crosses into the next page, wraps IP, or is invalid): a
+         * block that hands it to the interpreter, which fetches and
+         * decodes it afresh every time, so the block depends on no byte
+         * but the first and trying again is not needed. */
+        s.pc = s.block_pc;
+        s.eip_synced = false;
+        sync_eip(&s);
+        ir_call(f, h_interp, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP,
+                IR_NOTEMP);
+        ir_exit(f, 0);
+        n = 1;
+        off = 1;
+        ended = true;
+    }
     if (!ended)
         gen_goto(&s, s.block_pc + off, 0);
     if (f->overflow)
