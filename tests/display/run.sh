@@ -12,6 +12,9 @@
 #     13h, mode 12h, text); the monitor's screendump must have the mode's
 #     size and known pixels, and match qemu-system-i386's screendump of the
 #     same kernel when QEMU is installed.
+#  1c. Under Xvfb: vgatest.bin mode=k in the SDL window; text typed with
+#     xdotool must reach the guest (through SDL, the console and the i8042)
+#     and the guest's echo must show in the window.
 #  2. The default Linux guest with console=tty0, headless: the monitor's
 #     screendump must show the guest's ready marker on the VGA console.
 #  3. Under Xvfb (when Xvfb and xdotool exist): the same guest in the SDL
@@ -267,6 +270,44 @@ if [ -f "$tools/vgatest.bin" ]; then
     [ $have_qemu = yes ] || echo "  (qemu-system-i386 not installed: no comparison)"
 else
     echo "vga-modes: skipped: nasm is not installed"
+fi
+
+# ---- 1c. typing into the SDL window reaches a guest ----
+if [ -f "$tools/vgatest.bin" ] && [ $have_x = yes ]; then
+    echo "sdl-keyboard (vgatest.bin mode=k in the SDL window, xdotool):"
+    [ "${xvfb_started:-no}" = yes ] || start_xvfb
+    "$kestrel" -display sdl -serial null -kernel "$tools/vgatest.bin" \
+        -append mode=k -debugcon "file:$tmp/kbd.log" > "$tmp/kbd.out" 2>&1 &
+    kpid=$!; pids="$pids $kpid"
+    wid=$(timeout 20 xdotool search --sync --name Kestrel 2>/dev/null | head -n 1)
+    n=0
+    while ! grep -q ready "$tmp/kbd.log" 2>/dev/null && [ $n -lt 300 ]; do
+        sleep 0.1; n=$((n + 1))
+    done
+    if [ -z "$wid" ] || ! grep -q ready "$tmp/kbd.log" 2>/dev/null; then
+        bad "the keyboard test kernel did not start in a window"
+        tail -n 3 "$tmp/kbd.out"
+    else
+        xdotool windowfocus --sync "$wid" 2>/dev/null || xdotool windowfocus "$wid"
+        xdotool type --delay 50 'kestrel 42'
+        xdotool key Return
+        n=0
+        while ! grep -q done "$tmp/kbd.log" 2>/dev/null && [ $n -lt 100 ]; do
+            sleep 0.1; n=$((n + 1))
+        done
+        sleep 0.3
+        if grep -q '^kestrel 42$' "$tmp/kbd.log"; then
+            ok "keys typed into the window reached the guest through the i8042"
+        else
+            bad "the guest read '$(sed -n 2p "$tmp/kbd.log")', want 'kestrel 42'"
+        fi
+        if check_window "$wid" "kestrel 42"; then
+            ok "the window shows what the guest echoed (read back from X)"
+        else
+            bad "the window does not show the echoed text"
+        fi
+    fi
+    kill $kpid 2>/dev/null; wait $kpid 2>/dev/null
 fi
 
 finish

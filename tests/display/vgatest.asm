@@ -11,6 +11,10 @@
 ;      many attributes (no blinking ones), cursor off. Characters B0-BF
 ;      are left out: QEMU copies the eighth dot into the ninth column for
 ;      B0-DF, the VGA (and Kestrel) only for the line-drawing C0-DF.
+;   k  keyboard echo: prints "ready", then polls the i8042 and shows each
+;      letter, digit or space typed (set-1 codes, as the controller
+;      translates by default) on the text screen and the debug console;
+;      Enter prints "done".
 ; When done it prints "done" on the debug console (0xE9) and halts.
 bits 32
 org 0x100000
@@ -407,6 +411,39 @@ draw_text:
     jb .c
     ret
 
+kbd_echo:
+    mov esi, msg_ready
+    call puts
+    mov edi, 0xb8000 + (10 * 80) * 2
+.poll:
+    in al, 0x64
+    test al, 1
+    jz .poll
+    mov ah, al
+    in al, 0x60
+    test ah, 0x20                     ; a mouse byte
+    jnz .poll
+    cmp al, 0x1c                      ; Enter
+    je .enter
+    test al, 0x80                     ; a break code
+    jnz .poll
+    movzx ebx, al
+    cmp ebx, set1_ascii_end - set1_ascii
+    jae .poll
+    mov al, [set1_ascii + ebx]
+    test al, al
+    jz .poll
+    mov dx, 0xe9
+    out dx, al
+    mov ah, 0x1f
+    stosw
+    jmp .poll
+.enter:
+    mov al, 10
+    mov dx, 0xe9
+    out dx, al
+    ret
+
 ; ---------------------------------------------------------------- entry
 
 start:
@@ -456,6 +493,12 @@ start:
     call draw_mode12
     jmp .end
 .n5:
+    cmp al, 'k'
+    jne .n6
+    call draw_text
+    call kbd_echo
+    jmp .end
+.n6:
     call draw_text
 .end:
     mov esi, msg_done
@@ -466,6 +509,15 @@ start:
     jmp .halt
 
 msg_done: db "done", 10, 0
+msg_ready: db "ready", 10, 0
+
+; Scan code set 1 make codes -> lower-case ASCII (0: ignored).
+set1_ascii:
+    db 0, 0, '1', '2', '3', '4', '5', '6', '7', '8', '9', '0', 0, 0, 0, 0
+    db 'q', 'w', 'e', 'r', 't', 'y', 'u', 'i', 'o', 'p', 0, 0, 0, 0
+    db 'a', 's', 'd', 'f', 'g', 'h', 'j', 'k', 'l', 0, 0, 0, 0, 0
+    db 'z', 'x', 'c', 'v', 'b', 'n', 'm', 0, 0, 0, 0, 0, 0, ' '
+set1_ascii_end:
 
 ; Standard BIOS mode tables (IBM VGA technical reference).
 regs_mode13:
