@@ -272,7 +272,26 @@ else
     echo "vga-modes: skipped: nasm is not installed"
 fi
 
-# ---- 1c. typing into the SDL window reaches a guest ----
+# ---- 1c. the SDL window: SeaBIOS, and typing into a guest ----
+if [ $have_x = yes ] && [ -x "$tools/xgrab" ]; then
+    echo "sdl-seabios (SeaBIOS, no disk, in the SDL window):"
+    [ "${xvfb_started:-no}" = yes ] || start_xvfb
+    "$kestrel" -display sdl -serial null -m 64 > "$tmp/sdlbios.out" 2>&1 &
+    kpid=$!; pids="$pids $kpid"
+    wid=$(timeout 20 xdotool search --sync --name Kestrel 2>/dev/null | head -n 1)
+    n=0
+    while [ -n "$wid" ] && [ $n -lt 30 ] &&
+          ! check_window "$wid" SeaBIOS "No bootable device"; do
+        sleep 0.5; n=$((n + 1))
+    done
+    if [ -n "$wid" ] && check_window "$wid" SeaBIOS "No bootable device"; then
+        ok "the window shows the SeaBIOS screen (read back from X)"
+    else
+        bad "the window never showed the SeaBIOS screen"
+        [ -s "$tmp/window.png" ] && show "$tmp/window.png"
+    fi
+    kill $kpid 2>/dev/null; wait $kpid 2>/dev/null
+fi
 if [ -f "$tools/vgatest.bin" ] && [ $have_x = yes ]; then
     echo "sdl-keyboard (vgatest.bin mode=k in the SDL window, xdotool):"
     [ "${xvfb_started:-no}" = yes ] || start_xvfb
