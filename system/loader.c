@@ -716,6 +716,9 @@ int load_multiboot_mem(Bus *b, CPUState *cpu, const uint8_t *img, size_t len,
     st32(info + 48, MB_MMAP_ADDR);
     st32(info + 64, name_addr);
     ram_write(b, MB_INFO_ADDR, info, sizeof info);
+    /* Multiboot kernels find ACPI the same way Linux does. */
+    if (place_acpi(b, NULL, err, n) < 0)
+        return -1;
 
     loader_set_flat32(b, cpu, GDT_ADDR, mi.entry);
     memset(cpu->regs, 0, sizeof cpu->regs);

@@ -87,8 +87,9 @@ int multiboot_find_header(const uint8_t *img, size_t len, MultibootHeader *h,
 int is_multiboot(const char *path, char *err, size_t n);
 /* Loads an ELF32 or a.out-kludge Multiboot kernel; initrd is QEMU's
  * "mod1 args,mod2" list (a ",," is a literal comma); boot info (memory,
- * mmap, cmdline, modules, boot loader name) below 640K; EAX=0x2BADB002,
- * EBX=info, flat 32-bit protected mode, paging off. */
+ * mmap, cmdline, modules, boot loader name) below 640K; Kestrel's ACPI
+ * tables (default AcpiConfig) with the RSDP in the BIOS area;
+ * EAX=0x2BADB002, EBX=info, flat 32-bit protected mode, paging off. */
 int load_multiboot(Bus *b, CPUState *cpu, const char *kernel,
                    const char *initrd, const char *cmdline, char *err,
                    size_t n);
