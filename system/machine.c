@@ -402,6 +402,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     if (console_init(cfg->display, err, errlen))
         goto fail;
     m->have_console = true;
+    console_set_name(cfg->name);
     if (!cfg->nodefaults && !cfg->nodefaults_vga) {
         VGAConfig vc = { .pci = m->pci, .devfn = -1, .console = true };
         if (!read_file(DEFAULT_VGABIOS, &m->vga_rom, &m->vga_rom_size)) {

@@ -25,6 +25,7 @@ static struct {
     int dx0, dy0, dx1, dy1;
     bool dirty;
     char state[32];
+    char name[64];
 } con;
 
 void console_register_display(const ConsoleDisplayOps *ops, void *opaque)
@@ -121,6 +122,8 @@ void console_register_frontend(const ConsoleFrontendOps *ops, void *opaque)
         ops->resize(opaque, &con.surf);
     if (ops && ops->set_state && con.state[0])
         ops->set_state(opaque, con.state);
+    if (ops && ops->set_name && con.name[0])
+        ops->set_name(opaque, con.name);
 }
 
 void console_refresh(void)
@@ -144,6 +147,13 @@ void console_set_state(const char *state)
     snprintf(con.state, sizeof(con.state), "%s", state ? state : "");
     if (con.fe && con.fe->set_state)
         con.fe->set_state(con.fe_opaque, con.state);
+}
+
+void console_set_name(const char *name)
+{
+    snprintf(con.name, sizeof(con.name), "%s", name ? name : "");
+    if (con.fe && con.fe->set_name)
+        con.fe->set_name(con.fe_opaque, con.name);
 }
 
 void console_set_quit_handler(void (*fn)(void *opaque), void *opaque)

@@ -46,6 +46,8 @@ typedef struct ConsoleFrontendOps {
     void (*poll)(void *opaque);
     /* Guest state for the window title ("running", "paused", ...). */
     void (*set_state)(void *opaque, const char *state);
+    /* The guest's name for the window title (may be NULL). */
+    void (*set_name)(void *opaque, const char *name);
     void (*destroy)(void *opaque);
 } ConsoleFrontendOps;
 
@@ -82,6 +84,8 @@ int console_init(const char *display, char *err, size_t n);
 void console_refresh(void);
 #define CONSOLE_REFRESH_NS (1000000000LL / 60)
 void console_set_state(const char *state);
+/* The guest's name (-name) for the window title; NULL for none. */
+void console_set_name(const char *name);
 /* Called when the user closes the window. */
 void console_set_quit_handler(void (*fn)(void *opaque), void *opaque);
 /* Write the current screen as PNG (the monitor's screendump and

@@ -20,6 +20,7 @@ typedef struct SDLFrontend {
     bool grabbed, fullscreen;
     int buttons;
     char state[32];
+    char name[64];
     /* Keys forwarded as held, so a hot key or focus loss can release them. */
     uint8_t held[SDL_NUM_SCANCODES];
 } SDLFrontend;
@@ -81,9 +82,10 @@ static const uint32_t keymap[SDL_NUM_SCANCODES] = {
 
 static void update_title(void)
 {
-    char title[128];
-    snprintf(title, sizeof(title), "Kestrel%s%s%s",
-             sdl.state[0] ? " [" : "", sdl.state, sdl.state[0] ? "]" : "");
+    char title[192];
+    snprintf(title, sizeof(title), "%s%sKestrel%s%s%s", sdl.name,
+             sdl.name[0] ? " - " : "", sdl.state[0] ? " [" : "", sdl.state,
+             sdl.state[0] ? "]" : "");
     if (sdl.grabbed)
         snprintf(title + strlen(title), sizeof(title) - strlen(title),
                  " - Press Ctrl+Alt+G to release the mouse");
@@ -258,6 +260,12 @@ static void fe_set_state(void *opaque, const char *state)
     update_title();
 }
 
+static void fe_set_name(void *opaque, const char *name)
+{
+    snprintf(sdl.name, sizeof(sdl.name), "%s", name);
+    update_title();
+}
+
 static void fe_destroy(void *opaque)
 {
     if (sdl.tex)
@@ -276,6 +284,7 @@ static const ConsoleFrontendOps sdl_ops = {
     .update = fe_update,
     .poll = fe_poll,
     .set_state = fe_set_state,
+    .set_name = fe_set_name,
     .destroy = fe_destroy,
 };
 

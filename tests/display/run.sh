@@ -276,7 +276,8 @@ fi
 if [ $have_x = yes ] && [ -x "$tools/xgrab" ]; then
     echo "sdl-seabios (SeaBIOS, no disk, in the SDL window):"
     [ "${xvfb_started:-no}" = yes ] || start_xvfb
-    "$kestrel" -display sdl -serial null -m 64 > "$tmp/sdlbios.out" 2>&1 &
+    "$kestrel" -name guest-7 -display sdl -serial null -m 64 \
+        > "$tmp/sdlbios.out" 2>&1 &
     kpid=$!; pids="$pids $kpid"
     wid=$(timeout 20 xdotool search --sync --name Kestrel 2>/dev/null | head -n 1)
     n=0
@@ -286,6 +287,12 @@ if [ $have_x = yes ] && [ -x "$tools/xgrab" ]; then
     done
     if [ -n "$wid" ] && check_window "$wid" SeaBIOS "No bootable device"; then
         ok "the window shows the SeaBIOS screen (read back from X)"
+        title=$(xdotool getwindowname "$wid")
+        if [ "$title" = "guest-7 - Kestrel [running]" ]; then
+            ok "the title names the guest and its state: $title"
+        else
+            bad "window title '$title'"
+        fi
     else
         bad "the window never showed the SeaBIOS screen"
         [ -s "$tmp/window.png" ] && show "$tmp/window.png"
