@@ -1407,6 +1407,11 @@ static TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys,
             break;                       /* IP wraps: leave it to interp */
         off += (uint32_t)len;
         nd++;
+        /* Control transfers and mode changes end the block: decoding
+         * past them would be wasted (capstone is the dearest part of a
+         * translation). */
+        if (insns[nd - 1].iflags & (IF_BRANCH | IF_PRIV))
+            break;
     }
     off = 0;
     while (!ended && n < nd && ir_room(f, 400)) {
