@@ -14,6 +14,8 @@
 _start:
     cli
     mov $stack_top, %esp
+    mov %eax, mb_magic
+    mov %ebx, mb_info
     lgdt gdt_desc
     ljmp $0x08, $1f
 1:  mov $0x10, %ax
@@ -91,6 +93,12 @@ gdt_desc:
 idt_desc:
     .word 256 * 8 - 1
     .long idt
+
+    .globl mb_magic, mb_info
+mb_magic:
+    .long 0
+mb_info:
+    .long 0
 
     .bss
     .align 16

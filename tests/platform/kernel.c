@@ -122,9 +122,67 @@ static int wait_irqs(int vec, uint32_t n)
     return 1;
 }
 
+extern uint32_t mb_magic, mb_info;
+
+static void put_dec(uint32_t v)
+{
+    char b[11];
+    int i = 10;
+    b[i] = 0;
+    do {
+        b[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    puts_(b + i);
+}
+
+/* The Multiboot information as a boot loader passes it: command line and
+ * modules (string, length, page alignment, first bytes). */
+static void multiboot_report(void)
+{
+    check(mb_magic == 0x2badb002u, "Multiboot magic in EAX");
+    const uint8_t *mbi = (const uint8_t *)mb_info;
+    uint32_t flags = ld32(mbi);
+    check((flags & 0x4d) == 0x4d, "Multiboot info: memory, cmdline, modules, mmap");
+    if (flags & 0x4) {
+        puts_("cmdline: ");
+        puts_((const char *)ld32(mbi + 16));
+        puts_("\n");
+    }
+    uint32_t n = ld32(mbi + 20);
+    const uint8_t *mods = (const uint8_t *)ld32(mbi + 24);
+    for (uint32_t i = 0; i < n && i < 8; i++) {
+        const uint8_t *m = mods + 16 * i;
+        uint32_t start = ld32(m), end = ld32(m + 4);
+        puts_("module: '");
+        puts_((const char *)ld32(m + 8));
+        puts_("' ");
+        put_dec(end - start);
+        puts_(" bytes, ");
+        puts_((start & 0xfff) == 0 ? "page-aligned, " : "unaligned, ");
+        for (uint32_t j = start; j < end && j < start + 10; j++)
+            outb(0xe9, *(const uint8_t *)j);
+        puts_("\n");
+    }
+    /* The memory map covers low RAM and the RAM above 1 MiB. */
+    uint32_t ml = ld32(mbi + 44), ma = ld32(mbi + 48);
+    int low = 0, high = 0;
+    for (uint32_t o = 0; o + 24 <= ml;) {
+        const uint8_t *e = (const uint8_t *)(ma + o);
+        uint32_t base = ld32(e + 4), len = ld32(e + 12), type = ld32(e + 20);
+        if (type == 1 && base == 0 && len >= 0x9f000)
+            low = 1;
+        if (type == 1 && base == 0x100000 && len >= 0x6000000)
+            high = 1;
+        o += ld32(e) + 4;
+    }
+    check(low && high, "Multiboot memory map: RAM at 0 and at 1 MiB");
+}
+
 void kmain(void);
 void kmain(void)
 {
+    multiboot_report();
     outb(0x21, 0xff);                           /* PICs masked: APIC only */
     outb(0xa1, 0xff);
     const uint8_t *rsdp = find_rsdp();

@@ -10,7 +10,15 @@ fail=0
 ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
-expect='ok   RSDP in the BIOS area, checksum
+printf 'first module\n' > "$d/mod1.txt"
+printf 'second one, longer\n' > "$d/mod2.txt"
+expect="ok   Multiboot magic in EAX
+ok   Multiboot info: memory, cmdline, modules, mmap
+cmdline: $d/platform.elf hello world
+module: '$d/mod1.txt arg1 a,b' 13 bytes, page-aligned, first modu
+module: '$d/mod2.txt' 19 bytes, page-aligned, second one
+ok   Multiboot memory map: RAM at 0 and at 1 MiB
+"'ok   RSDP in the BIOS area, checksum
 ok   RSDT signature and checksum
 ok   FADT found, checksum
 ok   MADT found, checksum
@@ -40,7 +48,9 @@ run() {
     shift
     rm -f "$d/$name.e9"
     timeout 60 "$@" -M pc -nodefaults -display none -m 128 \
-        -kernel "$d/platform.elf" -debugcon "file:$d/$name.e9" \
+        -kernel "$d/platform.elf" -append "hello world" \
+        -initrd "$d/mod1.txt arg1 a,,b,$d/mod2.txt" \
+        -debugcon "file:$d/$name.e9" \
         </dev/null >"$d/$name.out" 2>&1
     st=$?
     if [ $st -eq 0 ]; then ok "$name: ACPI power-off, exit status 0"
