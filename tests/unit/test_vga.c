@@ -599,6 +599,47 @@ static void test_text_mode_rom_font(void **state)
     assert_int_equal(pixel(400, 300), 0);
 }
 
+/* Random guest traffic on every port and the whole window, with renders in
+ * between: nothing may touch memory out of bounds (ASan build) and the
+ * surface stays within limits. Fixed seed, so failures reproduce. */
+static void test_random_traffic(void **state)
+{
+    static const uint16_t ports[] = { 0x1ce, 0x1cf, 0x1d0, 0x3b4, 0x3b5, 0x3ba,
+        0x3c0, 0x3c1, 0x3c2, 0x3c3, 0x3c4, 0x3c5, 0x3c6, 0x3c7, 0x3c8, 0x3c9,
+        0x3ca, 0x3cc, 0x3ce, 0x3cf, 0x3d4, 0x3d5, 0x3da };
+    uint64_t x = 0x9e3779b97f4a7c15ull;
+    for (int i = 0; i < 200000; i++) {
+        x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+        uint32_t r = (uint32_t)(x >> 16);
+        int size = 1 << (r & 1);
+        switch ((x >> 8) & 7) {
+        case 0: case 1: case 2:
+            vga_ioport_write(s, ports[r % (sizeof(ports) / 2)],
+                             (uint32_t)(x >> 32), size);
+            break;
+        case 3:
+            vga_ioport_read(s, ports[r % (sizeof(ports) / 2)], size);
+            break;
+        case 4: case 5:
+            vga_legacy_write(s, (x >> 24) & 0x1ffff, x >> 40, 1 << ((x >> 4) & 3));
+            break;
+        case 6:
+            vga_legacy_read(s, (x >> 24) & 0x1ffff, 1 << ((x >> 4) & 3));
+            break;
+        default:
+            vga_lfb_write(s, (x >> 20) & 0xffffff, x, 1 << ((x >> 4) & 3));
+            break;
+        }
+        if (i % 2000 == 0) {
+            vga_update_display(s, (i / 2000) & 1);
+            DisplaySurface *d = console_surface();
+            assert_non_null(d);
+            assert_true(d->width >= 1 && d->width <= CONSOLE_MAX_W);
+            assert_true(d->height >= 1 && d->height <= CONSOLE_MAX_H);
+        }
+    }
+}
+
 /* On a real bus: ports and the legacy window are registered, and the
  * device's saved state carries registers and VRAM and survives a hostile
  * image. */
@@ -666,6 +707,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_guest_cannot_escape, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_mode_rom_font, setup, teardown),
         cmocka_unit_test(test_bus_and_snapshot),
+        cmocka_unit_test_setup_teardown(test_random_traffic, setup, teardown),
     };
     return cmocka_run_group_tests_name("vga", tests, NULL, NULL);
 }
