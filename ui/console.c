@@ -1,8 +1,10 @@
 /* The console (ui/console.h): one surface, one display device, one front
  * end and one input sink, all on the machine's thread. */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include "config.h"
 #include "ui/console.h"
 
@@ -170,6 +172,42 @@ void console_request_quit(void)
         exit(0);
 }
 
+/* QEMU's monitor writes PPM by default; a .ppm name gets PPM (P6) so that
+ * scripts written for QEMU keep working. */
+static int write_ppm(const char *path, const DisplaySurface *d, char *err,
+                     size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    if (!f) {
+        snprintf(err, n, "screendump: cannot create '%s': %s", path,
+                 strerror(errno));
+        return -1;
+    }
+    bool bad = fprintf(f, "P6\n%d %d\n255\n", d->width, d->height) < 0;
+    uint8_t *row = malloc((size_t)d->width * 3);
+    for (int y = 0; y < d->height && row && !bad; y++) {
+        const uint32_t *px = (const uint32_t *)((const uint8_t *)d->pixels +
+                                                (size_t)y * d->pitch);
+        for (int x = 0; x < d->width; x++) {
+            row[3 * x] = (uint8_t)(px[x] >> 16);
+            row[3 * x + 1] = (uint8_t)(px[x] >> 8);
+            row[3 * x + 2] = (uint8_t)px[x];
+        }
+        bad = fwrite(row, 3, (size_t)d->width, f) != (size_t)d->width;
+    }
+    if (!row)
+        bad = true;
+    free(row);
+    if (fclose(f) != 0)
+        bad = true;
+    if (bad) {
+        snprintf(err, n, "screendump: cannot write '%s'", path);
+        remove(path);
+        return -1;
+    }
+    return 0;
+}
+
 int console_screendump(const char *path, char *err, size_t n)
 {
     if (!con.display || !con.display->update) {
@@ -181,6 +219,9 @@ int console_screendump(const char *path, char *err, size_t n)
         snprintf(err, n, "screendump: the display has no picture yet");
         return -1;
     }
+    size_t len = strlen(path);
+    if (len > 4 && !strcasecmp(path + len - 4, ".ppm"))
+        return write_ppm(path, &con.surf, err, n);
     return png_write_xrgb(path, con.surf.pixels, con.surf.width,
                           con.surf.height, con.surf.pitch, err, n);
 }

@@ -89,7 +89,8 @@ void console_set_name(const char *name);
 /* Called when the user closes the window. */
 void console_set_quit_handler(void (*fn)(void *opaque), void *opaque);
 /* Write the current screen as PNG (the monitor's screendump and
- * -screendump-at). Returns 0, or -1 with a message in err. */
+ * -screendump-at), or as binary PPM when path ends in ".ppm" (QEMU's
+ * default format). Returns 0, or -1 with a message in err. */
 int console_screendump(const char *path, char *err, size_t n);
 void console_shutdown(void);
 

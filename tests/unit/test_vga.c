@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <time.h>
+#include <unistd.h>
 #include <string.h>
 #include <cmocka.h>
 #include "hw/vga.h"
@@ -599,6 +600,56 @@ static void test_text_mode_rom_font(void **state)
     assert_int_equal(pixel(400, 300), 0);
 }
 
+/* console_screendump: PNG by default, PPM for a .ppm name, same pixels. */
+static void test_screendump_formats(void **state)
+{
+    char err[256];
+    char png[] = "/tmp/kestrel-vga-XXXXXX.png";
+    int pfd = mkstemps(png, 4);
+    assert_true(pfd >= 0);
+    close(pfd);
+    assert_int_equal(console_screendump(png, err, sizeof(err)), 0);
+    FILE *pf = fopen(png, "rb");
+    uint8_t sig[8] = { 0 };
+    assert_non_null(pf);
+    assert_int_equal(fread(sig, 1, 8, pf), 8);
+    fclose(pf);
+    assert_memory_equal(sig, "\x89PNG\r\n\x1a\n", 8);
+    unlink(png);
+    set_mode(&mode13);
+    set_dac(0x42, 0x3f, 0x20, 0x00);
+    memb(0xA0000 + 7 * 320 + 5, 0x42);
+    char ppm[] = "/tmp/kestrel-vga-XXXXXX.ppm";
+    int fd = mkstemps(ppm, 4);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(console_screendump(ppm, err, sizeof(err)), 0);
+    DisplaySurface *d = console_surface();
+    FILE *f = fopen(ppm, "rb");
+    assert_non_null(f);
+    int w = 0, h = 0, max = 0;
+    assert_int_equal(fscanf(f, "P6 %d %d %d", &w, &h, &max), 3);
+    fgetc(f);
+    assert_int_equal(w, d->width);
+    assert_int_equal(h, d->height);
+    assert_int_equal(max, 255);
+    for (int y = 0; y < h; y++)
+        for (int x = 0; x < w; x++) {
+            uint8_t rgb[3];
+            assert_int_equal(fread(rgb, 1, 3, f), 3);
+            uint32_t v = (uint32_t)rgb[0] << 16 | rgb[1] << 8 | rgb[2];
+            if (v != pixel(x, y))
+                fail_msg("pixel %d,%d: %06x vs %06x", x, y, v, pixel(x, y));
+        }
+    assert_int_equal(fgetc(f), EOF);
+    fclose(f);
+    unlink(ppm);
+    assert_int_equal(pixel(10, 14), 0xff8200);
+    /* An unwritable path is one error line, not a crash. */
+    assert_int_equal(console_screendump("/nonexistent/x.png", err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "/nonexistent/x.png"));
+}
+
 /* Random guest traffic on every port and the whole window, with renders in
  * between: nothing may touch memory out of bounds (ASan build) and the
  * surface stays within limits. Fixed seed, so failures reproduce. */
@@ -708,6 +759,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_mode_rom_font, setup, teardown),
         cmocka_unit_test(test_bus_and_snapshot),
         cmocka_unit_test_setup_teardown(test_random_traffic, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_screendump_formats, setup, teardown),
     };
     return cmocka_run_group_tests_name("vga", tests, NULL, NULL);
 }
