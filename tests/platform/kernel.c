@@ -138,6 +138,20 @@ static void put_dec(uint32_t v)
 
 /* The Multiboot information as a boot loader passes it: command line and
  * modules (string, length, page alignment, first bytes). */
+static int want_reset;
+
+static int contains(const char *s, const char *w)
+{
+    for (; *s; s++) {
+        int i = 0;
+        while (w[i] && s[i] == w[i])
+            i++;
+        if (!w[i])
+            return 1;
+    }
+    return 0;
+}
+
 static void multiboot_report(void)
 {
     check(mb_magic == 0x2badb002u, "Multiboot magic in EAX");
@@ -148,6 +162,7 @@ static void multiboot_report(void)
         puts_("cmdline: ");
         puts_((const char *)ld32(mbi + 16));
         puts_("\n");
+        want_reset = contains((const char *)ld32(mbi + 16), "acpi-reset");
     }
     uint32_t n = ld32(mbi + 20);
     const uint8_t *mods = (const uint8_t *)ld32(mbi + 24);
@@ -266,6 +281,19 @@ void kmain(void)
     check(irq_count[0xff] == 0, "no spurious APIC interrupts");
 
     puts_(fails ? "platform: some checks FAILED\n" : "platform: all checks passed\n");
+    if (want_reset) {
+        /* ACPI reset: RESET_VALUE into the FADT's RESET_REG when the FADT
+         * has one (Kestrel's revision 3 does; QEMU's revision 1 for "pc"
+         * does not), else the PIIX3 reset control register it names. With
+         * -no-reboot the emulator then exits. */
+        puts_("platform: resetting\n");
+        if (fadt[8] >= 2 && (ld32(fadt + 112) & (1u << 10)) && fadt[116] == 1)
+            outb((uint16_t)ld32(fadt + 120), fadt[128]);
+        else
+            outb(0xcf9, 0x06);
+        for (;;)
+            __asm__ volatile("cli; hlt");
+    }
     /* Soft-off: SLP_TYPa from \_S5 with SLP_EN. */
     outw((uint16_t)pm1a_cnt, (uint16_t)((s5 < 0 ? 0 : s5) << 10 | 1 << 13));
     /* The power-off may take effect a few instructions later (QEMU);
