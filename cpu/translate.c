@@ -1141,6 +1141,89 @@ static bool t_shift(DC *s)
     return true;
 }
 
+/* 32-bit register shifts and rotates by CL (decompressors live on them). A
+ * count of zero changes nothing, flags included. */
+static bool t_shift_cl(DC *s)
+{
+    const Insn *in = s->in;
+    IRFunc *f = s->f;
+    int op = in->op;
+    if (in->nops != 2 || in->ops[0].kind != OPK_REG || in->ops[0].size != 4 ||
+        in->ops[1].kind != OPK_REG || in->ops[1].reg != R_ECX ||
+        in->ops[1].size != 1)
+        return false;
+    bool dead = flags_dead(s);
+    int reg = in->ops[0].reg;
+    int a = local(s, s->t->g_reg[reg]);
+    int n = tmp(s);
+    ir_op2i(f, IR_AND, n, s->t->g_reg[R_ECX], 31);
+    int skip = ir_label(f);
+    if (!dead)
+        ir_brcondi(f, IRC_EQ, n, 0, skip);
+    int old = !dead && (op == OP_ROL || op == OP_ROR) ? gen_arith(s) : -1;
+    int r = tmp(s);
+    static const uint8_t irop[] = { [OP_SHL] = IR_SHL, [OP_SAL] = IR_SHL,
+        [OP_SHR] = IR_SHR, [OP_SAR] = IR_SAR, [OP_ROL] = IR_ROL,
+        [OP_ROR] = IR_ROR };
+    ir_op2(f, irop[op], r, a, n);
+    ir_mov(f, s->t->g_reg[reg], r);
+    if (dead) {
+        cc_unknown(s);
+        return true;
+    }
+    int cf = tmp(s), of = tmp(s), fl, k = tmp(s);
+    switch (op) {
+    case OP_SHL: case OP_SAL:
+        ir_op1(f, IR_NEG, k, n);                  /* k = 32 - n */
+        ir_op2i(f, IR_ADD, k, k, 32);
+        ir_op2(f, IR_SHR, cf, a, k);
+        ir_op2i(f, IR_AND, cf, cf, 1);
+        ir_op2i(f, IR_SHR, of, r, 31);
+        ir_op2(f, IR_XOR, of, of, cf);
+        fl = gen_szp(s, r, 4);
+        break;
+    case OP_SHR: case OP_SAR: {
+        ir_op2i(f, IR_SUB, k, n, 1);
+        ir_op2(f, op == OP_SHR ? IR_SHR : IR_SAR, cf, a, k);
+        ir_op2i(f, IR_AND, cf, cf, 1);
+        if (op == OP_SHR) {
+            /* OF: the top bit before the last step, so only for 1 */
+            int one = tmp(s);
+            ir_setcondi(f, IRC_EQ, one, n, 1);
+            ir_op2i(f, IR_SHR, of, a, 31);
+            ir_op2(f, IR_AND, of, of, one);
+        } else {
+            ir_movi(f, of, 0);
+        }
+        fl = gen_szp(s, r, 4);
+        break;
+    }
+    case OP_ROL:
+        ir_op2i(f, IR_AND, cf, r, 1);
+        ir_op2i(f, IR_SHR, of, r, 31);
+        ir_op2(f, IR_XOR, of, of, cf);
+        fl = tmp(s);
+        ir_op2i(f, IR_AND, fl, old, ~(uint32_t)(EF_CF | EF_OF));
+        break;
+    default:
+        ir_op2i(f, IR_SHR, cf, r, 31);
+        ir_op2i(f, IR_SHR, of, r, 30);
+        ir_op2i(f, IR_AND, of, of, 1);
+        ir_op2(f, IR_XOR, of, of, cf);
+        fl = tmp(s);
+        ir_op2i(f, IR_AND, fl, old, ~(uint32_t)(EF_CF | EF_OF));
+        break;
+    }
+    ir_op2(f, IR_OR, fl, fl, cf);
+    ir_op2i(f, IR_SHL, of, of, 11);
+    ir_op2(f, IR_OR, fl, fl, of);
+    set_eflags_arith(s, fl);
+    ir_set_label(f, skip);
+    /* Old or new flags, depending on the count. */
+    cc_unknown(s);
+    return true;
+}
+
 /* 32-bit MUL and IMUL (one, two and three operands). */
 static bool t_mul(DC *s)
 {
@@ -1278,7 +1361,8 @@ static bool gen_insn(DC *s)
             break;
         case OP_SHL: case OP_SAL: case OP_SHR: case OP_SAR: case OP_ROL:
         case OP_ROR:
-            ok = t_shift(s);
+            ok = in->nops == 2 && in->ops[1].kind == OPK_REG ? t_shift_cl(s)
+                                                             : t_shift(s);
             break;
         case OP_MUL: case OP_IMUL:
             ok = t_mul(s);
