@@ -36,6 +36,13 @@ static int64_t ticks_to_ns(int64_t ticks)
                      PIT_FREQ);
 }
 
+/* The same, rounded down: a new time base on a clock edge, so counting
+ * from it never comes up a clock short. */
+static int64_t ticks_to_ns_floor(int64_t ticks)
+{
+    return (int64_t)(((unsigned __int128)ticks * NS_PER_SEC) / PIT_FREQ);
+}
+
 static int bcd_to_bin(int v)
 {
     return ((v >> 12) & 0xF) * 1000 + ((v >> 8) & 0xF) * 100 +
@@ -61,6 +68,24 @@ static int64_t initial_count(const PITChannel *c)
 static int64_t elapsed_ticks(const PITChannel *c, int64_t now)
 {
     return ns_to_ticks(now - c->load_time);
+}
+
+/* Modes 2 and 3 take a count written while running at the end of the
+ * current cycle: bring that in once its time has come. */
+static void sync_channel(PITChannel *c, int64_t now)
+{
+    if (c->reload_pending && now >= c->pending_time) {
+        c->count_reg = c->pending_count;
+        c->load_time = c->pending_time;
+        c->reload_pending = false;
+        c->null_count = false;
+    }
+}
+
+static void sync_all(PIT *p, int64_t now)
+{
+    for (int i = 0; i < 3; i++)
+        sync_channel(&p->s.ch[i], now);
 }
 
 /* The counting element's value (binary) d clocks after loading. */
@@ -117,6 +142,7 @@ bool pit_get_out(PIT *p, int ch, int64_t now)
 {
     if (ch < 0 || ch > 2)
         return false;
+    sync_channel(&p->s.ch[ch], now);
     const PITChannel *c = &p->s.ch[ch];
     if (c->paused)
         return c->mode == 0 ? false : true;
@@ -127,6 +153,7 @@ uint32_t pit_get_count(PIT *p, int ch, int64_t now)
 {
     if (ch < 0 || ch > 2)
         return 0;
+    sync_channel(&p->s.ch[ch], now);
     return (uint32_t)current_count(&p->s.ch[ch], now);
 }
 
@@ -183,6 +210,7 @@ static void irq0_timer(void *opaque)
 {
     PIT *p = opaque;
     int64_t now = clock_ns();
+    sync_all(p, now);
     /* An edge is due: make sure the PIC sees low then high, even if the
      * line never looked low between two of our samples. */
     irq0_set(p, false);
@@ -222,6 +250,7 @@ void pit_set_gate(PIT *p, int ch, bool gate)
         return;
     PITChannel *c = &p->s.ch[ch];
     int64_t now = clock_ns();
+    sync_channel(c, now);
     if (gate == c->gate)
         return;
     if (gate) {
@@ -316,8 +345,30 @@ static void control_word(PIT *p, uint8_t val, int64_t now)
     c->null_count = true;
     c->counting = false;                /* waits for a count */
     c->count_written = false;
+    c->reload_pending = false;
     c->paused = false;
     channel_changed(p, sc, now);
+}
+
+/* A complete count written to a channel. */
+static void new_count(PIT *p, int ch, uint16_t val, int64_t now)
+{
+    PITChannel *c = &p->s.ch[ch];
+    if ((c->mode == 2 || c->mode == 3) && c->counting && c->count_written &&
+        c->gate && !c->paused) {
+        /* Running: the new count waits for the end of this cycle. */
+        int64_t n = initial_count(c);
+        int64_t d = elapsed_ticks(c, now);
+        c->pending_count = val;
+        c->pending_time = c->load_time + ticks_to_ns_floor((d / n + 1) * n);
+        c->reload_pending = true;
+        c->null_count = true;
+        return;
+    }
+    c->count_reg = val;
+    c->null_count = true;
+    c->count_written = true;
+    load_count(p, ch, now);
 }
 
 static void write_counter(PIT *p, int ch, uint8_t val, int64_t now)
@@ -325,10 +376,10 @@ static void write_counter(PIT *p, int ch, uint8_t val, int64_t now)
     PITChannel *c = &p->s.ch[ch];
     switch (c->rw) {
     case 1:
-        c->count_reg = val;
+        new_count(p, ch, val, now);
         break;
     case 2:
-        c->count_reg = (uint16_t)(val << 8);
+        new_count(p, ch, (uint16_t)(val << 8), now);
         break;
     default:
         if (!c->write_msb_next) {
@@ -343,12 +394,9 @@ static void write_counter(PIT *p, int ch, uint8_t val, int64_t now)
             return;
         }
         c->write_msb_next = false;
-        c->count_reg = (uint16_t)(c->write_lsb | (val << 8));
+        new_count(p, ch, (uint16_t)(c->write_lsb | (val << 8)), now);
         break;
     }
-    c->null_count = true;
-    c->count_written = true;
-    load_count(p, ch, now);
 }
 
 static uint8_t read_counter(PIT *p, int ch, int64_t now)
@@ -392,6 +440,7 @@ static uint32_t pit_pio_read(void *opaque, uint16_t port, int size)
 {
     PIT *p = opaque;
     int64_t now = clock_ns();
+    sync_all(p, now);
     uint32_t v = 0;
     for (int i = 0; i < size; i++) {
         uint16_t pt = (uint16_t)(port + i);
@@ -409,6 +458,7 @@ static void pit_pio_write(void *opaque, uint16_t port, uint32_t val, int size)
 {
     PIT *p = opaque;
     int64_t now = clock_ns();
+    sync_all(p, now);
     for (int i = 0; i < size; i++) {
         uint16_t pt = (uint16_t)(port + i);
         uint8_t b = (uint8_t)(val >> (8 * i));

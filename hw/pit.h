@@ -28,6 +28,9 @@ typedef struct PITChannel {
     bool counting;          /* counter loaded (modes 1/5: and triggered) */
     bool paused;            /* modes 0/4: gate low holds the count */
     bool count_written;     /* a count followed the last control word */
+    bool reload_pending;    /* modes 2/3: new count waits for the cycle end */
+    uint16_t pending_count;
+    int64_t pending_time;   /* virtual ns of that cycle end */
     uint8_t write_lsb;
     uint32_t paused_count;
     int64_t load_time;      /* virtual ns when the counter was loaded */

@@ -96,6 +96,34 @@ static void test_mode2_count_and_irq(void **state)
     assert_int_equal(irq0_rises, 10);
 }
 
+static void test_mode2_reload_at_cycle_end(void **state)
+{
+    (void)state;
+    outb(0x43, 0x34);
+    outb(0x40, 0xE8);
+    outb(0x40, 0x03);                        /* 1000 */
+    int64_t load = fake_now;
+    fake_advance_to(at_ticks(load, 300));
+    outb(0x40, 0xF4);
+    outb(0x40, 0x01);                        /* 500, while running */
+    assert_true(status(0) & 0x40);           /* null count until loaded */
+    fake_advance_to(at_ticks(load, 700));
+    assert_int_equal(latch_read(0), 300);    /* old cycle goes on */
+    fake_advance_to(at_ticks(load, 1100));
+    assert_int_equal(latch_read(0), 400);    /* new cycle of 500 */
+    assert_false(status(0) & 0x40);
+    irq0_rises = 0;
+    fake_advance_to(at_ticks(load, 1000 + 500 * 4));
+    assert_int_equal(irq0_rises, 4);
+    /* A control word in between starts over at once instead. */
+    outb(0x43, 0x34);
+    outb(0x40, 100);
+    outb(0x40, 0);
+    load = fake_now;
+    fake_advance_to(at_ticks(load, 10));
+    assert_int_equal(latch_read(0), 90);
+}
+
 static void test_mode0_terminal_count(void **state)
 {
     (void)state;
@@ -288,6 +316,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_mode2_count_and_irq, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_mode2_reload_at_cycle_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode0_terminal_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mode3_square_wave, setup, teardown),
         cmocka_unit_test_setup_teardown(test_latch_holds, setup, teardown),
