@@ -145,6 +145,22 @@ static uint8_t read_byte(FWCfg *f)
 /* One DMA descriptor at guest address a: be32 control, be32 length,
  * be64 address. The control word is written back as 0 on success or with
  * the error bit. */
+/* Zero-filling past an item's end is capped so a descriptor with a huge
+ * length cannot keep the machine busy for minutes. */
+#define DMA_ZERO_MAX (64u << 20)
+
+static void dma_zero(FWCfg *f, uint64_t addr, uint32_t from, uint32_t len)
+{
+    static const uint8_t zero[256];
+    if (len > DMA_ZERO_MAX)
+        len = DMA_ZERO_MAX;
+    for (uint32_t done = from; done < len;) {
+        uint32_t n = len - done < sizeof zero ? len - done : sizeof zero;
+        bus_mem_rw(f->bus, addr + done, (void *)(uintptr_t)zero, n, true);
+        done += n;
+    }
+}
+
 static void dma_run(FWCfg *f, uint64_t a)
 {
     uint8_t desc[16];
@@ -165,26 +181,15 @@ static void dma_run(FWCfg *f, uint64_t a)
             error = true;
         } else if (!it) {
             /* Reading an absent item yields zeros, like the data port. */
-            if (control & FW_CFG_DMA_READ) {
-                uint8_t zero[256] = {0};
-                for (uint32_t done = 0; done < len;) {
-                    uint32_t n = len - done < sizeof zero ? len - done : sizeof zero;
-                    bus_mem_rw(f->bus, addr + done, zero, n, true);
-                    done += n;
-                }
-            }
+            if (control & FW_CFG_DMA_READ)
+                dma_zero(f, addr, 0, len);
         } else {
             uint32_t avail = f->st.cur_off < it->len ? it->len - f->st.cur_off : 0;
             uint32_t n = len < avail ? len : avail;
             if (control & FW_CFG_DMA_READ) {
                 if (n)
                     bus_mem_rw(f->bus, addr, it->data + f->st.cur_off, n, true);
-                uint8_t zero[256] = {0};
-                for (uint32_t done = n; done < len;) {
-                    uint32_t m = len - done < sizeof zero ? len - done : sizeof zero;
-                    bus_mem_rw(f->bus, addr + done, zero, m, true);
-                    done += m;
-                }
+                dma_zero(f, addr, n, len);
             }
             f->st.cur_off += n;
         }

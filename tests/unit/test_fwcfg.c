@@ -164,6 +164,13 @@ static void test_dma(void **state)
     dma(0x1000, (uint32_t)FW_CFG_SIGNATURE << 16 | FW_CFG_DMA_SELECT |
         FW_CFG_DMA_READ, 0x100000, 0xfffff000u);
     assert_int_equal(be32(bus.ram + 0x1000), 0);
+    /* A 4 GiB read of a short item: the copy, then a bounded zero fill. */
+    bus.ram[0x3000 + 4] = 0x77;
+    dma(0x1000, (uint32_t)FW_CFG_SIGNATURE << 16 | FW_CFG_DMA_SELECT |
+        FW_CFG_DMA_READ, 0xffffffffu, 0x3000);
+    assert_memory_equal(bus.ram + 0x3000, "QEMU", 4);
+    assert_int_equal(bus.ram[0x3000 + 4], 0);
+    assert_int_equal(be32(bus.ram + 0x1000), 0);
 }
 
 static void test_cmos_boot_order(void **state)
