@@ -94,7 +94,7 @@ static Results parse_results(const uint8_t *buf, size_t len, uint32_t count)
 static void describe_status(uint32_t st, char *out, size_t n)
 {
     if (st == DT_ST_OK) snprintf(out, n, "completed");
-    else if ((st & 0xf00) == DT_ST_GUEST_EXC) snprintf(out, n, "guest exception %u", st & 0xff);
+    else if ((st & 0xf00) == DT_ST_EXC) snprintf(out, n, "exception %u", st & 0xff);
     else if ((st & 0xf00) == DT_ST_NATIVE_SIG) snprintf(out, n, "native signal %u", st & 0xff);
     else if (st == DT_ST_TIMEOUT) snprintf(out, n, "timed out natively");
     else snprintf(out, n, "status %#x", st);
@@ -112,14 +112,44 @@ static uint32_t flag_mask(const struct dt_case *c)
     return strict_flags ? DT_FL_CASE : c->flag_mask;
 }
 
+/* Is scratch offset `off` inside the guest's exception frame? */
+static int in_frame(const struct dt_result *r, uint32_t off)
+{
+    uint32_t esp = r->regs[4] - DT_SCRATCH;
+    return (r->status & 0xf00) == DT_ST_EXC && off < esp && off + DT_EXC_FRAME >= esp;
+}
+
+/* Compares the changed-byte lists (sorted by offset) of two results; for
+ * each differing byte calls show (if not NULL) and counts it. */
+static uint32_t mem_diffs(const struct dt_case *c, const struct dt_result *e,
+                          const struct dt_result *a, uint32_t max_show)
+{
+    const uint32_t *me = mem_of(e), *ma = mem_of(a);
+    uint32_t i = 0, j = 0, n = 0;
+    uint8_t init[DT_SCRATCH_SIZE];
+    dt_fill_scratch(init, c->mem_seed);
+    while (i < e->n_mem || j < a->n_mem) {
+        uint32_t oe = i < e->n_mem ? me[i] >> 8 : ~0u, oa = j < a->n_mem ? ma[j] >> 8 : ~0u;
+        uint32_t off = oe < oa ? oe : oa;
+        uint32_t ve = off == oe ? me[i++] & 0xff : init[off];
+        uint32_t va = off == oa ? ma[j++] & 0xff : init[off];
+        if (ve == va || in_frame(a, off) || off >= DT_SCRATCH_SIZE) continue;
+        if (n++ < max_show)
+            printf("  mem %08x (scratch+%#x): expected %02x actual %02x (initial %02x)\n",
+                   DT_SCRATCH + off, off, ve, va, init[off]);
+    }
+    return n;
+}
+
 static int same(const struct dt_case *c, const struct dt_result *e, const struct dt_result *a)
 {
     if (e->status != a->status) return 0;
-    if (e->status != DT_ST_OK) return 1;
+    int exc = (e->status & 0xf00) == DT_ST_EXC;
+    if (e->status != DT_ST_OK && !exc) return 1;
+    if (exc && e->fault_eip != a->fault_eip) return 0;
     if (memcmp(e->regs, a->regs, sizeof e->regs)) return 0;
     if ((e->eflags ^ a->eflags) & flag_mask(c)) return 0;
-    if (e->n_mem != a->n_mem) return 0;
-    return !memcmp(mem_of(e), mem_of(a), e->n_mem * 4u);
+    return mem_diffs(c, e, a, 0) == 0;
 }
 
 static void flags_str(uint32_t f, uint32_t mask, char *out)
@@ -161,12 +191,15 @@ static void show_diff(const struct dt_case *c, const struct dt_result *e, const 
     char se[64], sa[64];
     describe_status(e->status, se, sizeof se);
     describe_status(a->status, sa, sizeof sa);
+    int exc = (e->status & 0xf00) == DT_ST_EXC;
     if (e->status != a->status || e->status != DT_ST_OK) {
-        printf("  expected: %s, actual: %s", se, sa);
-        if ((a->status & 0xf00) == DT_ST_GUEST_EXC)
+        printf("  expected: %s", se);
+        if (exc) printf(" at eip %08x (code+%#x)", e->fault_eip, e->fault_eip - DT_CODE);
+        printf(", actual: %s", sa);
+        if ((a->status & 0xf00) == DT_ST_EXC)
             printf(" at eip %08x (code+%#x)", a->fault_eip, a->fault_eip - DT_CODE);
         printf("\n");
-        if (e->status != DT_ST_OK || a->status != DT_ST_OK) return;
+        if (e->status != a->status || (e->status != DT_ST_OK && !exc)) return;
     }
     for (int r = 0; r < 8; r++)
         printf("  %s expected %08x actual %08x%s\n", reg_names[r], e->regs[r], a->regs[r],
@@ -176,22 +209,7 @@ static void show_diff(const struct dt_case *c, const struct dt_result *e, const 
     flags_str(a->eflags, flag_mask(c), fa);
     printf("  flags expected %s actual %s (ODSZAPC, '.' = undefined here)%s\n", fe, fa,
            (e->eflags ^ a->eflags) & flag_mask(c) ? "   <-- differs" : "");
-    /* Merge the two sorted lists of changed scratch bytes. */
-    const uint32_t *me = mem_of(e), *ma = mem_of(a);
-    uint32_t i = 0, j = 0, shown = 0;
-    uint8_t init[DT_SCRATCH_SIZE];
-    dt_fill_scratch(init, c->mem_seed);
-    while ((i < e->n_mem || j < a->n_mem) && shown < 16) {
-        uint32_t oe = i < e->n_mem ? me[i] >> 8 : ~0u, oa = j < a->n_mem ? ma[j] >> 8 : ~0u;
-        uint32_t off = oe < oa ? oe : oa;
-        uint32_t ve = off == oe ? me[i++] & 0xff : init[off];
-        uint32_t va = off == oa ? ma[j++] & 0xff : init[off];
-        if (ve != va) {
-            printf("  mem %08x (scratch+%#x): expected %02x actual %02x (initial %02x)\n",
-                   DT_SCRATCH + off, off, ve, va, init[off]);
-            shown++;
-        }
-    }
+    mem_diffs(c, e, a, 16);
 }
 
 int main(int argc, char **argv)

@@ -33,7 +33,7 @@
 #define DT_C_EXIT     0x2c   /* address of difftest_exit (the code jumps here) */
 #define DT_C_OUT      0x40
 #define DT_C_OUT_EFL  0x60
-#define DT_C_FAULT    0x64   /* guest: exception vector + 1, 0 = none */
+#define DT_C_FAULT    0x64   /* exception vector + 1, 0 = none */
 #define DT_C_FAULT_EIP 0x68
 #define DT_C_FAULT_ERR 0x6c
 #define DT_C_IN_CASE  0x70   /* guest: 1 while a case runs */
@@ -74,11 +74,19 @@ struct dt_case {               /* followed by code_len bytes, padded to 4 */
     uint16_t n_insns;
 };
 
-/* Status of one result. */
+/* Status of one result.  A case may end in a CPU exception on purpose
+ * (#DE, #UD, #BP, #OF, #BR): both sides then report the vector, the EIP the
+ * CPU reported and the registers at that point.  Natively the vector is the
+ * trap number Linux passes in the signal context. */
 #define DT_ST_OK          0u
-#define DT_ST_GUEST_EXC   0x100u  /* | vector */
-#define DT_ST_NATIVE_SIG  0x200u  /* | signal number */
+#define DT_ST_EXC         0x100u  /* | vector */
+#define DT_ST_NATIVE_SIG  0x200u  /* | signal number: the runner itself died */
 #define DT_ST_TIMEOUT     0x300u
+/* Under an exception the guest pushes its frame on the case's stack (16
+ * bytes with the error code its stubs add, then the vector number); the
+ * host kernel uses an alternate stack.  These bytes below the reported ESP
+ * are left out of the comparison. */
+#define DT_EXC_FRAME      20u
 
 /* A result: followed by n_mem words (offset << 8 | new byte) for each
  * scratch byte that differs from its initial value. */

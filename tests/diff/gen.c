@@ -1036,6 +1036,102 @@ static void gen_smc(Gen *g)
     }
 }
 
+/* The last item of some cases: an instruction that raises an exception
+ * (or, for INTO and BOUND, may raise one).  Both sides must report the same
+ * vector, the EIP the CPU reports (the instruction for faults, the next one
+ * for the INT3/INTO traps) and the registers and flags unchanged by it. */
+static void gen_fault(Gen *g)
+{
+    switch (rnd(g, 9)) {
+    case 0: case 1: {                           /* #DE: divide by zero or overflow */
+        int sz = pick_size(g), b = sz == 1 ? 0 : 1;
+        uint32_t dv = chance(g, 2) ? 0 : 1 + rnd(g, 3);
+        if (dv) {                               /* quotient too big for the operand */
+            /* a positive dividend of at least 2^30 (AX >= 0x4000 for the
+             * byte form) over 1..3: the quotient overflows every size */
+            mov_r32_imm(g, EAX, sz == 1 ? (0x4000u | rval(g)) & 0xffff7fffu : rval(g));
+            mov_r32_imm(g, EDX, (0x40004000u | rval(g)) & 0x7fff7fffu);
+        }
+        Opnd o;
+        if (chance(g, 2)) {
+            int r = pick_reg(g, sz, 1, 1u << EAX | 1u << EDX);
+            if (sz == 1) emit1(g, 1, 0, (uint8_t)(0xb0 + r), -1, NULL, dv, 1);
+            else mov_r32_imm(g, r, dv);
+            o = reg_opnd(r);
+        } else {
+            o = pick_mem(g, sz, 1u << EAX | 1u << EDX, 1);
+            emit1(g, sz, 0, (uint8_t)(0xc6 + b), 0, &o, dv, sz);
+        }
+        emit1(g, sz, 0, (uint8_t)(0xf6 + b), chance(g, 2) ? 6 : 7, &o, 0, 0);
+        fl(g, 0, ALL6);                         /* should it not fault after all */
+        break;
+    }
+    case 2:
+        emit1(g, 4, 0, 0xd4, -1, NULL, 0, 1);   /* AAM 0: #DE */
+        break;
+    case 3: {                                   /* #UD: UD2, UD1 */
+        static const uint8_t ud2[2] = { 0x0f, 0x0b };
+        if (chance(g, 4)) {
+            Opnd o = pick_rm(g, 4, 0, 0);
+            emit2(g, 4, 0, 0xb9, (int)rnd(g, 8), &o, 0, 0);
+        } else {
+            emit(g, 4, 0, ud2, 2, -1, NULL, 0, 0);
+        }
+        break;
+    }
+    case 4: {                                   /* #UD: invalid operand forms */
+        Opnd r = reg_opnd((int)rnd(g, 8));
+        switch (rnd(g, 6)) {
+        case 0: {                               /* LOCK op reg, reg */
+            /* QEMU 7.2 runs LOCK XOR/SUB of a register with itself */
+            int regf = qemu_compat ? (r.reg + 1 + (int)rnd(g, 7)) & 7 : (int)rnd(g, 8);
+            emit1(g, 4, 1, (uint8_t)(8 * rnd(g, 7) + 1), regf, &r, 0, 0);
+            break;
+        }
+        case 1: {                               /* LOCK MOV (QEMU 7.2 runs it) */
+            Opnd m = pick_mem(g, 4, 0, 1);
+            emit1(g, 4, !qemu_compat, 0x89, (int)rnd(g, 8), &m, 0, 0);
+            break;
+        }
+        case 2: emit1(g, 4, 0, 0x8d, (int)rnd(g, 8), &r, 0, 0); break;        /* LEA reg, reg */
+        case 3: emit2(g, 4, 0, 0xc7, 1, &r, 0, 0); break;                     /* CMPXCHG8B reg */
+        case 4: emit1(g, 4, 0, 0xff, chance(g, 2) ? 3 : 5, &r, 0, 0); break;  /* far CALL/JMP reg */
+        default: emit1(g, 4, 0, 0x8e, 1, &r, 0, 0); break;                    /* MOV CS, r */
+        }
+        break;
+    }
+    case 5: case 6:
+        emit1(g, 4, 0, 0xcc, -1, NULL, 0, 0);   /* INT3: #BP, a trap */
+        break;
+    case 7:                                     /* INTO: #OF when OF=1 */
+        if (chance(g, 2)) {
+            /* 0x7fffffff + 1 overflows */
+            mov_r32_imm(g, EAX, 0x7fffffff);
+            emit1(g, 4, 0, 0x05, -1, NULL, chance(g, 4) ? 0 : 1, 4);
+            fl(g, ALL6, 0);
+        }
+        need(g, OF);
+        emit1(g, 4, 0, 0xce, -1, NULL, 0, 0);
+        break;
+    default: {                                  /* BOUND: #BR when out of range */
+        int sz = chance(g, 4) ? 2 : 4;
+        int r = pick_reg(g, sz, 1, 0);
+        Opnd o = { 0 };
+        o.mem = 1; o.mod = 1; o.rm = EBX; o.disp_len = 1;
+        int disp = (int)rnd(g, 200) - 100;
+        o.disp = (uint32_t)disp;
+        Opnd hi = o;
+        hi.disp = (uint32_t)(disp + sz);
+        uint32_t lo_v = rval(g), hi_v = rval(g);
+        emit1(g, sz, 0, 0xc7, 0, &o, lo_v, sz);
+        emit1(g, sz, 0, 0xc7, 0, &hi, hi_v, sz);
+        if (chance(g, 2)) mov_r32_imm(g, r, rval(g));
+        emit1(g, sz, 0, 0x62, r, &o, 0, 0);
+        break;
+    }
+    }
+}
+
 /* ENTER (nesting level 0-3) .. body .. LEAVE.  For a non-zero level ENTER
  * copies frame pointers from [EBP-4*i], so EBP is pointed at the stack. */
 static void gen_enter(Gen *g)
@@ -1070,7 +1166,7 @@ static const struct { const char *name; ItemFn fn; } item_names[] = {
     { "cmov", gen_cmov_setcc }, { "lea", gen_lea }, { "mov", gen_mov }, { "string", gen_string },
     { "flagops", gen_flagops }, { "bcd", gen_bcd }, { "misc", gen_misc }, { "pusha", gen_pusha },
     { "pushpop", gen_pushpop }, { "pushf", gen_pushf }, { "jump", gen_jump }, { "enter", gen_enter },
-    { "call", gen_call }, { "smc", gen_smc },
+    { "call", gen_call }, { "smc", gen_smc }, { "fault", gen_fault },
 };
 #define N_ITEMS (sizeof item_names / sizeof *item_names)
 /* DT_ITEMS=name,name... restricts the items (to narrow down a failure). */
@@ -1079,7 +1175,12 @@ static uint32_t n_only;
 
 static void gen_item(Gen *g)
 {
-    if (n_only) { only[rnd(g, n_only)](g); return; }
+    if (n_only) {
+        ItemFn f = only[rnd(g, n_only)];
+        /* a fault ends the case: only ever the last item */
+        if (f != gen_fault) f(g);
+        return;
+    }
     switch (rnd(g, 14)) {
     case 6: gen_smc(g); break;
     case 0: gen_pushpop(g); break;
@@ -1117,6 +1218,7 @@ int main(int argc, char **argv)
         if (p && (p == sel || p[-1] == ',') && (p[l] == 0 || p[l] == ','))
             only[n_only++] = item_names[i].fn;
     }
+    int fault_ok = !sel || strstr(sel, "fault");
     if (sel && !n_only) { fprintf(stderr, "%s: DT_ITEMS matches no item\n", prog); return 2; }
     for (uint32_t i = 0; i < count; i++) {
         memset(&g, 0, sizeof g);
@@ -1131,6 +1233,7 @@ int main(int argc, char **argv)
         c.eflags = rnd32(&g) & DT_FL_CASE;
         g.undef = 0;
         for (int k = 0, n = 1 + (int)rnd(&g, 10); k < n; k++) gen_item(&g);
+        if (fault_ok && chance(&g, 8)) gen_fault(&g);
         c.flag_mask = DT_FL_CASE & ~g.undef;
         c.code_len = (uint16_t)g.len;
         c.n_insns = (uint16_t)g.n_insns;

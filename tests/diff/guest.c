@@ -168,7 +168,7 @@ void kmain(void)
         struct dt_result r = { .magic = DT_RES_MAGIC, .index = c.index, .status = DT_ST_OK };
         uint32_t fault = rd32(ctrl + DT_C_FAULT);
         if (fault) {
-            r.status = DT_ST_GUEST_EXC | (fault - 1);
+            r.status = DT_ST_EXC | (fault - 1);
             r.fault_eip = rd32(ctrl + DT_C_FAULT_EIP);
         }
         memcpy(r.regs, ctrl + DT_C_OUT, sizeof r.regs);

@@ -7,7 +7,9 @@
  * as failed and forks a fresh child for the rest. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
+#include <ucontext.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -78,10 +80,57 @@ bad:
     exit(2);
 }
 
+/* A case that ends in a CPU exception: the handler records what the CPU
+ * reported (Linux passes the vector as the trap number) and jumps back.
+ * It runs on an alternate stack so that the case's stack stays untouched. */
+static sigjmp_buf case_jmp;
+
+static void on_exception(int sig, siginfo_t *si, void *ucv)
+{
+    (void)sig; (void)si;
+    ucontext_t *uc = ucv;
+    const greg_t *gr = uc->uc_mcontext.gregs;
+    uint8_t *ctrl = (uint8_t *)(uintptr_t)DT_CTRL;
+    static const int order[8] = { REG_EAX, REG_ECX, REG_EDX, REG_EBX, REG_ESP, REG_EBP,
+                                  REG_ESI, REG_EDI };
+    for (int r = 0; r < 8; r++) {
+        uint32_t v = (uint32_t)gr[order[r]];
+        memcpy(ctrl + DT_C_OUT + 4 * r, &v, 4);
+    }
+    uint32_t efl = (uint32_t)gr[REG_EFL], eip = (uint32_t)gr[REG_EIP];
+    uint32_t vec = (uint32_t)gr[REG_TRAPNO] + 1, err = (uint32_t)gr[REG_ERR];
+    memcpy(ctrl + DT_C_OUT_EFL, &efl, 4);
+    memcpy(ctrl + DT_C_FAULT, &vec, 4);
+    memcpy(ctrl + DT_C_FAULT_EIP, &eip, 4);
+    memcpy(ctrl + DT_C_FAULT_ERR, &err, 4);
+    siglongjmp(case_jmp, 1);
+}
+
+static void catch_exceptions(void)
+{
+    static uint8_t alt[65536];
+    stack_t ss = { .ss_sp = alt, .ss_size = sizeof alt };
+    if (sigaltstack(&ss, NULL)) { perror("difftest-native: sigaltstack"); _exit(2); }
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_exception;
+    sa.sa_flags = SA_SIGINFO | SA_ONSTACK;
+    sigemptyset(&sa.sa_mask);
+    static const int sigs[] = { SIGILL, SIGFPE, SIGSEGV, SIGTRAP, SIGBUS };
+    for (size_t i = 0; i < sizeof sigs / sizeof *sigs; i++)
+        if (sigaction(sigs[i], &sa, NULL)) { perror("difftest-native: sigaction"); _exit(2); }
+}
+
 static void emit_result(int fd, const struct dt_result *r, const uint32_t *mem, uint32_t n)
 {
     write_all(fd, r, sizeof *r);
     if (n) write_all(fd, mem, n * sizeof *mem);
+}
+
+/* Kept out of line so that nothing of the caller lives across the jump. */
+static void __attribute__((noinline)) enter_case(void)
+{
+    if (!sigsetjmp(case_jmp, 1)) difftest_enter();
 }
 
 /* Child: runs cases from `first` on, bumping *done after each result. */
@@ -94,6 +143,7 @@ static void run_child(const struct dt_case **cases, uint32_t first, uint32_t cou
     static uint8_t init[DT_SCRATCH_SIZE];
     static uint32_t mem[DT_SCRATCH_SIZE];
     uint32_t entry = DT_CODE, exitp = (uint32_t)(uintptr_t)difftest_exit;
+    catch_exceptions();
 
     for (uint32_t i = first; i < count; i++) {
         const struct dt_case *c = cases[i];
@@ -106,10 +156,17 @@ static void run_child(const struct dt_case **cases, uint32_t first, uint32_t cou
         memcpy(ctrl + DT_C_IN_EFL, &c->eflags, 4);
         memcpy(ctrl + DT_C_ENTRY, &entry, 4);
         memcpy(ctrl + DT_C_EXIT, &exitp, 4);
+        memset(ctrl + DT_C_FAULT, 0, 12);
         alarm(5);
-        difftest_enter();
+        enter_case();
         alarm(0);
         struct dt_result r = { .magic = DT_RES_MAGIC, .index = c->index, .status = DT_ST_OK };
+        uint32_t fault;
+        memcpy(&fault, ctrl + DT_C_FAULT, 4);
+        if (fault) {
+            r.status = DT_ST_EXC | (fault - 1);
+            memcpy(&r.fault_eip, ctrl + DT_C_FAULT_EIP, 4);
+        }
         memcpy(r.regs, ctrl + DT_C_OUT, sizeof r.regs);
         memcpy(&r.eflags, ctrl + DT_C_OUT_EFL, 4);
         uint32_t n = 0;

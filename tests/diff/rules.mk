@@ -6,7 +6,7 @@ DIFF_OUT := tests/diff-out
 DIFF_BIN := $(DIFF_OUT)/bin
 # A compiler that can build i386 code (gcc with gcc-multilib).
 DIFF_CC32 ?= gcc
-DIFF_CFLAGS32 := -m32 -O2 -g -Wall -Wextra -Werror
+DIFF_CFLAGS32 := -m32 -O2 -g -Wall -Wextra -Werror -idirafter $(DIFF_OUT)/inc32
 DIFF_GUEST_CFLAGS := -m32 -march=i686 -mgeneral-regs-only -ffreestanding \
     -fno-pie -fno-pic -fno-stack-protector -fno-asynchronous-unwind-tables \
     -fcf-protection=none -O2 -Wall -Wextra -Werror
@@ -25,7 +25,17 @@ $(DIFF_BIN)/difftest-compare: $(DIFF_SRC)/compare.c $(DIFF_HDR)
 
 DIFF_NO_M32 = { echo "difftest: building i386 code failed: the suite needs '$(DIFF_CC32) -m32' (gcc-multilib)"; exit 1; }
 
-$(DIFF_BIN)/difftest-native: $(DIFF_SRC)/native.c $(DIFF_SRC)/run.S $(DIFF_HDR)
+# Debian's linux-libc-dev 6.1.192 (with another architecture's headers
+# installed) leaves -m32 builds without <asm/...>; the x86 uapi headers
+# serve both word sizes, so a fallback asm/ points at the 64-bit ones.
+$(DIFF_OUT)/inc32/.stamp:
+	@mkdir -p $(dir $@)
+	@if ! echo '#include <errno.h>' | $(DIFF_CC32) -m32 -E -x c - >/dev/null 2>&1; then \
+	    d=/usr/include/$$($(DIFF_CC32) -print-multiarch)/asm; \
+	    if [ -d "$$d" ]; then ln -sfn "$$d" $(DIFF_OUT)/inc32/asm; fi; \
+	fi; touch $@
+
+$(DIFF_BIN)/difftest-native: $(DIFF_SRC)/native.c $(DIFF_SRC)/run.S $(DIFF_HDR) $(DIFF_OUT)/inc32/.stamp
 	@mkdir -p $(dir $@)
 	$(DIFF_CC32) $(DIFF_CFLAGS32) -o $@ $(DIFF_SRC)/native.c $(DIFF_SRC)/run.S || $(DIFF_NO_M32)
 
