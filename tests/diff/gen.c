@@ -1219,6 +1219,15 @@ int main(int argc, char **argv)
             only[n_only++] = item_names[i].fn;
     }
     int fault_ok = !sel || strstr(sel, "fault");
+    /* DT_MAX_ITEMS: longer sequences stress flag liveness across blocks */
+    uint32_t max_items = 10;
+    if (getenv("DT_MAX_ITEMS")) {
+        max_items = (uint32_t)strtoul(getenv("DT_MAX_ITEMS"), NULL, 0);
+        if (max_items < 1 || max_items > 200) {
+            fprintf(stderr, "%s: DT_MAX_ITEMS must be 1..200\n", prog);
+            return 2;
+        }
+    }
     if (sel && !n_only) { fprintf(stderr, "%s: DT_ITEMS matches no item\n", prog); return 2; }
     for (uint32_t i = 0; i < count; i++) {
         memset(&g, 0, sizeof g);
@@ -1232,7 +1241,9 @@ int main(int argc, char **argv)
         c.regs[ESP] = DT_ESP_INIT;
         c.eflags = rnd32(&g) & DT_FL_CASE;
         g.undef = 0;
-        for (int k = 0, n = 1 + (int)rnd(&g, 10); k < n; k++) gen_item(&g);
+        /* stop well before the code area is full: one item is < 400 bytes */
+        for (int k = 0, n = 1 + (int)rnd(&g, max_items); k < n && g.len < DT_CODE_MAX - 400; k++)
+            gen_item(&g);
         if (fault_ok && chance(&g, 8)) gen_fault(&g);
         c.flag_mask = DT_FL_CASE & ~g.undef;
         c.code_len = (uint16_t)g.len;

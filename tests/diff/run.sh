@@ -6,7 +6,8 @@
 # (qemu-system-i386, to validate the harness itself).  Prints one
 # "N passed, M failed" line summed over the engines; non-zero on failure.
 # Environment: DT_ITEMS=div,shift,... generates only those item kinds (see
-# gen.c); DT_STRICT_FLAGS=1 also compares the flags the SDM leaves
+# gen.c); DT_MAX_ITEMS=N makes cases of 1..N items (default 10);
+# DT_STRICT_FLAGS=1 also compares the flags the SDM leaves
 # undefined; DIFF_TIMEOUT=seconds per emulator run.
 # Files stay in OUTDIR/run-ENGINE-COUNT/ (cases, expected, actual, log).
 set -u
@@ -21,7 +22,7 @@ fail_line() {   # engine, reason: counts every case as failed
 }
 
 for engine in $(echo "$engines" | tr ',' ' '); do
-    dir=$out/run-$engine-$count
+    dir=$out/run-$engine-$count${DT_MAX_ITEMS:+-long$DT_MAX_ITEMS}
     mkdir -p "$dir"
     rm -f "$dir/actual.bin" "$dir/log.txt"
     compat=
