@@ -1278,6 +1278,101 @@ static bool t_mul(DC *s)
     return true;
 }
 
+/* ---- string instructions without REP (REP forms stay with the
+ * interpreter, which runs them in chunks) ---- */
+
+static int str_size(int op)
+{
+    switch (op) {
+    case OP_MOVSB: case OP_CMPSB: case OP_SCASB: case OP_LODSB: case OP_STOSB:
+        return 1;
+    case OP_MOVSW: case OP_CMPSW: case OP_SCASW: case OP_LODSW: case OP_STOSW:
+        return 2;
+    default:
+        return 4;
+    }
+}
+
+/* The pointer step: -size when EFLAGS.DF is set, else +size. */
+static int str_delta(DC *s, int size)
+{
+    IRFunc *f = s->f;
+    int t = tmp(s);
+    ir_op2i(f, IR_SHR, t, s->t->g_eflags, 10);
+    ir_op2i(f, IR_AND, t, t, 1);
+    ir_op2i(f, IR_MUL, t, t, (uint32_t)(-2 * size));
+    ir_op2i(f, IR_ADD, t, t, (uint32_t)size);
+    return t;
+}
+
+static int str_addr(DC *s, int reg, int seg, int size, int acc)
+{
+    int off = s->in->addrsize == 2 ? ext(s, s->t->g_reg[reg], 2, false)
+                                   : s->t->g_reg[reg];
+    return gen_seg(s, seg, off, size, acc);
+}
+
+static void str_advance(DC *s, int reg, int delta)
+{
+    int t = tmp(s);
+    ir_op2(s->f, IR_ADD, t, s->t->g_reg[reg], delta);
+    reg_wr(s, reg, s->in->addrsize, t);
+}
+
+static bool t_string(DC *s)
+{
+    const Insn *in = s->in;
+    int op = in->op, size = str_size(op);
+    int src_seg = in->seg_override != SEG_NONE ? in->seg_override : R_DS;
+    if (src_seg < R_ES || src_seg > R_GS)
+        return false;
+    int delta, v, a;
+    switch (op) {
+    case OP_LODSB: case OP_LODSW: case OP_LODSD:
+        v = ld(s, str_addr(s, R_ESI, src_seg, size, ACC_READ), size);
+        delta = str_delta(s, size);
+        reg_wr(s, R_EAX, size, v);
+        str_advance(s, R_ESI, delta);
+        return true;
+    case OP_STOSB: case OP_STOSW: case OP_STOSD:
+        st(s, str_addr(s, R_EDI, R_ES, size, ACC_WRITE),
+           reg_rd(s, R_EAX, size), size);
+        str_advance(s, R_EDI, str_delta(s, size));
+        return true;
+    case OP_MOVSB: case OP_MOVSW: case OP_MOVSD:
+        v = ld(s, str_addr(s, R_ESI, src_seg, size, ACC_READ), size);
+        st(s, str_addr(s, R_EDI, R_ES, size, ACC_WRITE), v, size);
+        delta = str_delta(s, size);
+        str_advance(s, R_ESI, delta);
+        str_advance(s, R_EDI, delta);
+        return true;
+    case OP_SCASB: case OP_SCASW: case OP_SCASD: {
+        v = local(s, ld(s, str_addr(s, R_EDI, R_ES, size, ACC_READ), size));
+        a = reg_rd(s, R_EAX, size);
+        int r = tmp(s);
+        ir_op2(s->f, IR_SUB, r, a, v);
+        r = ext(s, r, size, false);
+        str_advance(s, R_EDI, str_delta(s, size));
+        set_cc(s, K_SUB, size, r, v, -1);
+        return true;
+    }
+    case OP_CMPSB: case OP_CMPSW: case OP_CMPSD: {
+        a = local(s, ld(s, str_addr(s, R_ESI, src_seg, size, ACC_READ), size));
+        v = local(s, ld(s, str_addr(s, R_EDI, R_ES, size, ACC_READ), size));
+        int r = tmp(s);
+        ir_op2(s->f, IR_SUB, r, a, v);
+        r = ext(s, r, size, false);
+        delta = str_delta(s, size);
+        str_advance(s, R_ESI, delta);
+        str_advance(s, R_EDI, delta);
+        set_cc(s, K_SUB, size, r, v, -1);
+        return true;
+    }
+    default:
+        return false;
+    }
+}
+
 /* Run one instruction in the interpreter. Returns true when the block
  * must end after it (it may branch, change the mode, the flags that key
  * the block, the interrupt flag, or do I/O). */
@@ -1387,6 +1482,9 @@ static bool gen_insn(DC *s)
             break;
         }
     }
+    if (!ok && (in->iflags & IF_STRING) &&
+        !(in->prefixes & (PFX_REP | PFX_REPNE | PFX_LOCK)))
+        ok = t_string(s);
     if (!ok)
         return t_fallback(s);
     if (s->stores && !ends)

@@ -282,7 +282,22 @@ static void one_insn(Gen *g)
         b(g, 0xbe); dimm(g, data_base() + (1 + rnd() % 3) * 0x100); /* esi */
         b(g, 0xbf); dimm(g, data_base() + (1 + rnd() % 3) * 0x100 + 8);
         b(g, 0xb9); dimm(g, rnd() % 9);                 /* mov ecx */
-        b(g, 0xf3); b(g, (const uint8_t[]){ 0xa4, 0xa5, 0xaa, 0xab }[rnd() % 4]);
+        if (rnd() % 4 == 0)
+            b(g, 0xfd);                                 /* std */
+        for (int k2 = 0; k2 < 3; k2++) {
+            switch (rnd() % 4) {                        /* REP, REPNE, none */
+            case 0: b(g, 0xf3); break;
+            case 1: b(g, 0xf2); break;
+            default: break;
+            }
+            if (rnd() % 4 == 0)
+                b(g, 0x66);
+            static const uint8_t str_ops[] = {           /* movs cmps */
+                0xa4, 0xa5, 0xa6, 0xa7, 0xaa, 0xab,      /* stos */
+                0xac, 0xad, 0xae, 0xaf };                /* lods scas */
+            b(g, str_ops[rnd() % 10]);
+        }
+        b(g, 0xfc);                                     /* cld */
         break;
     }
     case 30:                                /* adc/sbb right after add/sub */
