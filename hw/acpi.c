@@ -194,6 +194,58 @@ static size_t pci_root_crs(const AcpiConfig *c, uint8_t *r)
     return n;
 }
 
+static void aml_int(Aml *a, uint32_t v)
+{
+    if (v == 0) {
+        aml_byte(a, 0x00);                     /* ZeroOp */
+    } else if (v == 1) {
+        aml_byte(a, 0x01);                     /* OneOp */
+    } else if (v <= 0xff) {
+        aml_byte(a, 0x0a);                     /* BytePrefix */
+        aml_byte(a, (uint8_t)v);
+    } else {
+        aml_byte(a, 0x0c);                     /* DWordPrefix */
+        for (int i = 0; i < 4; i++)
+            aml_byte(a, (uint8_t)(v >> (8 * i)));
+    }
+}
+
+/* Name (_PRT, Package () { Package () { slot << 16 | 0xFFFF, pin, Zero,
+ * GSI }, ... }): the routing firmware sets up (PIRQA-D -> 10, 10, 11, 11,
+ * PIRQ = (slot + pin) & 3), given as GSIs so no link devices are needed.
+ * Slot 1 INTA is the PIIX4 PM function, whose interrupt is the SCI. */
+static void aml_prt(Aml *a)
+{
+    static const uint8_t pirq_gsi[4] = { 10, 10, 11, 11 };
+    uint8_t body[2400];
+    Aml list = { body, 0, sizeof body, false };
+    int n = 0;
+    aml_byte(&list, 0);                        /* NumElements, set below */
+    for (int slot = 1; slot < 32; slot++) {
+        for (int pin = 0; pin < 4; pin++) {
+            uint8_t eb[16];
+            Aml e = { eb, 0, sizeof eb, false };
+            aml_byte(&e, 4);
+            aml_byte(&e, 0x0c);                /* DWordConst address */
+            uint32_t addr = (uint32_t)slot << 16 | 0xffff;
+            for (int i = 0; i < 4; i++)
+                aml_byte(&e, (uint8_t)(addr >> (8 * i)));
+            aml_int(&e, (uint32_t)pin);
+            aml_byte(&e, 0x00);                /* source: none (GSI) */
+            aml_int(&e, slot == 1 && pin == 0 ? PIIX_SCI_IRQ
+                                              : pirq_gsi[(slot + pin) & 3]);
+            static const uint8_t package_op = 0x12;
+            aml_package(&list, &package_op, 1, &e);
+            n++;
+        }
+    }
+    if (list.len)
+        body[0] = (uint8_t)n;
+    aml_bytes(a, "\x08_PRT", 5);
+    static const uint8_t package_op = 0x12;
+    aml_package(a, &package_op, 1, &list);
+}
+
 int acpi_build_dsdt(const AcpiConfig *c, uint8_t *buf, size_t cap)
 {
     uint8_t res[160];
@@ -213,7 +265,7 @@ int acpi_build_dsdt(const AcpiConfig *c, uint8_t *buf, size_t cap)
     /* Scope (\_SB) { Device (PCI0) { _HID PNP0A03, _ADR 0, _UID 0,
      *   Device (KBD) PNP0303, Device (MOU) PNP0F13 } }. The i8042 devices
      * matter: SeaBIOS only drives a PS/2 keyboard the DSDT announces. */
-    uint8_t pci_body[400];
+    uint8_t pci_body[2700];
     Aml p = { pci_body, 0, sizeof pci_body, false };
     aml_bytes(&p, "PCI0", 4);
     aml_hid(&p, 0x0a03);
@@ -230,8 +282,9 @@ int acpi_build_dsdt(const AcpiConfig *c, uint8_t *buf, size_t cap)
     static const uint8_t mou_res[] = { 0x22, 0x00, 0x10 };   /* IRQ 12 */
     aml_isa_device(&p, "KBD_", 0x0303, kbd_res, sizeof kbd_res);
     aml_isa_device(&p, "MOU_", 0x0f13, mou_res, sizeof mou_res);
+    aml_prt(&p);
     static const uint8_t device_op[2] = { 0x5b, 0x82 };
-    uint8_t sb_body[450];
+    uint8_t sb_body[2800];
     Aml sb = { sb_body, 0, sizeof sb_body, false };
     aml_bytes(&sb, "\\_SB_", 5);
     aml_package(&sb, device_op, 2, &p);
@@ -335,7 +388,7 @@ static size_t build_madt(const AcpiConfig *c, uint8_t *t)
 int acpi_build_tables(const AcpiConfig *c, uint32_t base, AcpiBlob *out)
 {
     memset(out, 0, sizeof *out);
-    size_t cap = 4096;
+    size_t cap = 8192;
     uint8_t *b = calloc(1, cap);
     if (!b)
         return -1;

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <cmocka.h>
 #include "hw/acpi.h"
+#include "hw/piix.h"
 
 static uint32_t ld32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
 static uint16_t ld16(const uint8_t *p) { uint16_t v; memcpy(&v, p, 2); return v; }
@@ -127,7 +128,7 @@ static void test_dsdt_aml(void **state)
     (void)state;
     AcpiConfig c;
     acpi_default_config(&c);
-    uint8_t d[512];
+    static uint8_t d[4096];
     int n = acpi_build_dsdt(&c, d, sizeof d);
     assert_true(n > 36);
     assert_int_equal(ld32(d + 4), (uint32_t)n);
@@ -215,6 +216,87 @@ static void test_dsdt_aml(void **state)
     assert_int_equal(acpi_build_dsdt(&c, d, 40), -1);     /* too small */
 }
 
+/* Decodes an AML integer (ZeroOp, OneOp, Byte/Word/DWord prefixes). */
+static const uint8_t *aml_int(const uint8_t *p, uint32_t *v)
+{
+    switch (*p) {
+    case 0x00: *v = 0; return p + 1;
+    case 0x01: *v = 1; return p + 1;
+    case 0x0a: *v = p[1]; return p + 2;
+    case 0x0b: *v = ld16(p + 1); return p + 3;
+    case 0x0c: *v = ld32(p + 1); return p + 5;
+    }
+    fail_msg("unexpected AML integer opcode 0x%02x", *p);
+    return p;
+}
+
+static const uint8_t *pkglen(const uint8_t *p, uint32_t *len)
+{
+    int extra = p[0] >> 6;
+    *len = extra ? (uint32_t)(p[0] & 15) : p[0];
+    for (int i = 0; i < extra; i++)
+        *len |= (uint32_t)p[1 + i] << (4 + 8 * i);
+    return p + 1 + extra;
+}
+
+/* \_SB.PCI0._PRT: every slot/pin maps to the GSI that the PIIX3 PIRQ
+ * routing set up by the direct-boot firmware (and SeaBIOS: 10,10,11,11)
+ * really delivers. */
+static void test_prt_matches_routing(void **state)
+{
+    (void)state;
+    AcpiConfig c;
+    acpi_default_config(&c);
+    static uint8_t d[4096];
+    int n = acpi_build_dsdt(&c, d, sizeof d);
+    assert_true(n > 0);
+    const uint8_t *p = find(d, (size_t)n, "\x08_PRT\x12", 6);
+    assert_non_null(p);
+    uint32_t len;
+    const uint8_t *body = pkglen(p + 6, &len);
+    const uint8_t *end = p + 6 + len;
+    assert_true(end <= d + n);
+    int count = *body++;
+    assert_int_equal(count, 31 * 4);
+
+    Bus bus;
+    bus_init(&bus, 16 << 20);
+    PCIBus *pci = pci_init(&bus);
+    PIIX *piix = piix_init(&bus, pci);
+    piix_firmware_setup(piix);
+    int seen = 0;
+    for (int i = 0; i < count; i++) {
+        assert_int_equal(*body, 0x12);
+        uint32_t el;
+        const uint8_t *q = pkglen(body + 1, &el);
+        const uint8_t *next = body + 1 + el;
+        assert_int_equal(*q++, 4);
+        uint32_t addr, pin, src, gsi;
+        q = aml_int(q, &addr);
+        q = aml_int(q, &pin);
+        q = aml_int(q, &src);
+        q = aml_int(q, &gsi);
+        assert_ptr_equal(q, next);
+        assert_int_equal(addr & 0xffff, 0xffff);
+        assert_int_equal(src, 0);
+        int slot = (int)(addr >> 16);
+        if (slot == 1 && pin == 0) {
+            assert_int_equal(gsi, 9);          /* the PM function's SCI */
+        } else {
+            int pirq = pci_slot_pirq(slot, (int)pin + 1);
+            uint32_t route = pci_config_read(pci, PIIX_DEVFN_ISA, 0x60 + pirq, 1);
+            assert_int_equal(gsi, route);
+            seen++;
+        }
+        body = next;
+    }
+    assert_ptr_equal(body, end);
+    assert_int_equal(seen, 123);
+    piix_free(piix);
+    pci_free(pci);
+    bus_free(&bus);
+}
+
 /* The table-loader commands, applied as documented: ALLOCATE places a
  * file, ADD_POINTER adds the source file's address to a field of the
  * destination, ADD_CHECKSUM makes a range sum to zero. */
@@ -298,6 +380,7 @@ int main(void)
         cmocka_unit_test(test_madt),
         cmocka_unit_test(test_dsdt_aml),
         cmocka_unit_test(test_table_loader),
+        cmocka_unit_test(test_prt_matches_routing),
     };
     return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
 }
