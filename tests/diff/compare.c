@@ -212,6 +212,63 @@ static void show_diff(const struct dt_case *c, const struct dt_result *e, const 
     mem_diffs(c, e, a, 16);
 }
 
+/* --self-test: the comparer must catch a flipped register bit, a flipped
+ * defined flag, a changed memory byte and a changed status, and must not
+ * mind a flipped undefined flag.  Run on the expected results before every
+ * comparison, so a broken comparer cannot report a silent pass. */
+static int self_test(const struct dt_case **cases, const Results *exp, uint32_t count)
+{
+    uint32_t caught = 0, ignored = 0, wrong = 0;
+    for (uint32_t i = 0; i < count; i++) {
+        const struct dt_case *c = cases[i];
+        const struct dt_result *e = exp->by_index[i];
+        size_t sz = sizeof *e + (e->n_mem + 1) * 4u;
+        struct dt_result *m = calloc(1, sz);
+        memcpy(m, e, sizeof *e + e->n_mem * 4u);
+        uint32_t *mem = (uint32_t *)(m + 1);
+        int must_differ = -1;
+        uint32_t undef = DT_FL_ARITH & ~flag_mask(c);
+        switch (i % 6) {
+        case 0: m->regs[i / 6 % 8] ^= 1u << (i % 32); must_differ = 1; break;
+        case 1:
+            if (flag_mask(c) && e->status == DT_ST_OK) {
+                m->eflags ^= flag_mask(c) & -flag_mask(c);
+                must_differ = 1;
+            }
+            break;
+        case 2:
+            if (undef) { m->eflags ^= undef & -undef; must_differ = 0; }
+            break;
+        case 3:
+            if (e->status != DT_ST_OK) break;
+            if (e->n_mem) mem[0] ^= 1;
+            else {
+                uint8_t init[DT_SCRATCH_SIZE];
+                dt_fill_scratch(init, c->mem_seed);
+                mem[0] = (uint32_t)(init[0] ^ 1);
+                m->n_mem = 1;
+            }
+            must_differ = 1;
+            break;
+        case 4: m->status = e->status == DT_ST_OK ? DT_ST_EXC | 6 : DT_ST_OK; must_differ = 1; break;
+        default: must_differ = 0; break;
+        }
+        if (must_differ >= 0) {
+            int differs = !same(c, e, m);
+            if (differs != must_differ) {
+                if (wrong++ < 3)
+                    printf("self-test: case %u, mutation %u %s\n", i, i % 6,
+                           must_differ ? "went unnoticed" : "was reported wrongly");
+            } else if (must_differ) caught++;
+            else ignored++;
+        }
+        free(m);
+    }
+    printf("self-test: %u mutations caught, %u harmless changes accepted, %u wrong\n",
+           caught, ignored, wrong);
+    return wrong ? 1 : 0;
+}
+
 int main(int argc, char **argv)
 {
     int max_show = 5;
@@ -223,8 +280,24 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[ai], "--strict-flags")) strict_flags = 1, ai++;
         else break;
     }
+    if (argc - ai == 3 && !strcmp(argv[ai], "--self-test")) {
+        size_t lc, le;
+        uint8_t *bc = load_file(argv[ai + 1], &lc, 1);
+        uint8_t *be = load_file(argv[ai + 2], &le, 1);
+        uint32_t count;
+        const struct dt_case **cases = index_cases(bc, lc, &count);
+        Results exp = parse_results(be, le, count);
+        if (!exp.done || exp.n_records != count) {
+            fprintf(stderr, "%s: %s is incomplete\n", prog, argv[ai + 2]);
+            return 2;
+        }
+        int rc = self_test(cases, &exp, count);
+        free(cases); free(exp.by_index); free(bc); free(be);
+        return rc;
+    }
     if (argc - ai != 3) {
-        fprintf(stderr, "usage: %s [--show N] [--label NAME] [--strict-flags] CASES.bin EXPECTED.bin ACTUAL.bin\n", prog);
+        fprintf(stderr, "usage: %s [--show N] [--label NAME] [--strict-flags] CASES.bin EXPECTED.bin ACTUAL.bin\n"
+                "       %s --self-test CASES.bin EXPECTED.bin\n", prog, prog);
         return 2;
     }
     size_t lc, le, la;

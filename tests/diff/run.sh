@@ -35,6 +35,10 @@ for engine in $(echo "$engines" | tr ',' ' '); do
         fail_line "$engine" "the native (host CPU) runner failed"; continue
     fi
     [ -s "$dir/native.txt" ] && cat "$dir/native.txt"
+    if ! "$bin/difftest-compare" --self-test "$dir/cases.bin" "$dir/expected.bin" >"$dir/selftest.txt"; then
+        cat "$dir/selftest.txt"
+        fail_line "$engine" "the comparer's self-test failed"; continue
+    fi
     case $engine in
     qemu)
         if ! command -v qemu-system-i386 >/dev/null 2>&1; then
