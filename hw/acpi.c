@@ -360,9 +360,10 @@ static size_t build_madt(const AcpiConfig *c, uint8_t *t)
     put32(e + 8, 0);                           /* GSI base */
     n += 12;
     /* Interrupt source overrides: the PIT's IRQ 0 is wired to pin 2;
-     * the SCI and the PCI IRQs are level-triggered, active high. */
+     * the SCI and the IRQs the PCI PIRQs are routed to (10, 11) are
+     * level-triggered, active high. Other ISA IRQs stay edge. */
     static const struct { uint8_t irq; uint8_t gsi; uint16_t flags; } iso[] = {
-        { 0, 2, 0x0000 }, { 5, 5, 0x000d }, { 9, 9, 0x000d },
+        { 0, 2, 0x0000 }, { 9, 9, 0x000d },
         { 10, 10, 0x000d }, { 11, 11, 0x000d },
     };
     for (size_t i = 0; i < sizeof iso / sizeof iso[0]; i++) {
