@@ -80,6 +80,7 @@ struct dt_case {               /* followed by code_len bytes, padded to 4 */
  * trap number Linux passes in the signal context. */
 #define DT_ST_OK          0u
 #define DT_ST_EXC         0x100u  /* | vector */
+#define DT_ST_GUEST_EXC   DT_ST_EXC  /* the earlier name (tests/cpu/diffrun.c) */
 #define DT_ST_NATIVE_SIG  0x200u  /* | signal number: the runner itself died */
 #define DT_ST_TIMEOUT     0x300u
 /* Under an exception the guest pushes its frame on the case's stack (16

@@ -1196,9 +1196,17 @@ static const char *prog = "difftest-gen";
 
 int main(int argc, char **argv)
 {
-    if (argc > 1 && !strcmp(argv[1], "--qemu-compat")) { qemu_compat = 1; argc--; argv++; }
+    /* --faults: some cases end in a CPU exception (see gen_fault); a runner
+     * must then report the registers and flags at the fault as the CPU saw
+     * them, with ESP before the exception frame. */
+    int faults = 0;
+    for (;;) {
+        if (argc > 1 && !strcmp(argv[1], "--qemu-compat")) { qemu_compat = 1; argc--; argv++; }
+        else if (argc > 1 && !strcmp(argv[1], "--faults")) { faults = 1; argc--; argv++; }
+        else break;
+    }
     if (argc != 4) {
-        fprintf(stderr, "usage: %s [--qemu-compat] SEED COUNT OUT.bin\n", prog);
+        fprintf(stderr, "usage: %s [--qemu-compat] [--faults] SEED COUNT OUT.bin\n", prog);
         return 2;
     }
     char *end;
@@ -1218,7 +1226,7 @@ int main(int argc, char **argv)
         if (p && (p == sel || p[-1] == ',') && (p[l] == 0 || p[l] == ','))
             only[n_only++] = item_names[i].fn;
     }
-    int fault_ok = !sel || strstr(sel, "fault");
+    int fault_ok = faults && (!sel || strstr(sel, "fault"));
     /* DT_MAX_ITEMS: longer sequences stress flag liveness across blocks */
     uint32_t max_items = 10;
     if (getenv("DT_MAX_ITEMS")) {

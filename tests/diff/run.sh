@@ -27,7 +27,7 @@ for engine in $(echo "$engines" | tr ',' ' '); do
     rm -f "$dir/actual.bin" "$dir/log.txt"
     compat=
     [ "$engine" = qemu ] && compat=--qemu-compat
-    if ! "$bin/difftest-gen" $compat "$seed" "$count" "$dir/cases.bin"; then
+    if ! "$bin/difftest-gen" $compat --faults "$seed" "$count" "$dir/cases.bin"; then
         fail_line "$engine" "the case generator failed"; continue
     fi
     if ! "$bin/difftest-native" "$dir/cases.bin" "$dir/expected.bin" 2>"$dir/native.txt"; then
