@@ -540,6 +540,20 @@ static int cond_value(DC *s, Cond k)
 
 /* ---- block exits ---- */
 
+/* An indirect jump that keeps the block's mode: the backend may probe the
+ * jump cache inline with exactly the checks of h_lookup. */
+static void gen_goto_ptr(DC *s)
+{
+    if (tracing_blocks(s->c)) {
+        ir_exit(s->f, 0);
+        return;
+    }
+    ir_goto_ptr(s->f, s->flags);
+    IROp *op = &s->f->ops[s->f->nops - 1];
+    op->flags |= IRF_EXACT_HINT;
+    op->cond = s->user ? IRM_USER : 0;
+}
+
 static void gen_goto(DC *s, uint32_t target, int slot)
 {
     ir_movi(s->f, s->t->g_eip, target);
@@ -552,7 +566,7 @@ static void gen_goto(DC *s, uint32_t target, int slot)
     if (same_page && !tracing_blocks(s->c))
         ir_goto_tb(s->f, slot);
     else
-        ir_goto_ptr(s->f, s->flags);
+        gen_goto_ptr(s);
 }
 
 /* Near branch targets must lie within CS (#GP(0) at the branch). */
@@ -940,7 +954,7 @@ static bool t_jmp_call(DC *s)
     if (call)
         sp_set(s, push_mem(s, movi(s, s->next_pc), in->opsize));
     ir_mov(s->f, s->t->g_eip, t);
-    ir_goto_ptr(s->f, s->flags);
+    gen_goto_ptr(s);
     return true;
 }
 
@@ -956,7 +970,7 @@ static bool t_ret(DC *s)
     ir_op2i(s->f, IR_ADD, nsp, s->t->g_reg[R_ESP], (uint32_t)size + imm);
     sp_set(s, nsp);
     ir_mov(s->f, s->t->g_eip, t);
-    ir_goto_ptr(s->f, s->flags);
+    gen_goto_ptr(s);
     return true;
 }
 
@@ -1708,6 +1722,10 @@ static TcgCpu *tcg_get(CPUState *c)
         .page_bits = 12,
         .user_tag = TLB_USER,
         .ld_slow = h_ld_slow, .st_slow = h_st_slow, .lookup = h_lookup,
+        .jc_probe = true,
+        .cs_base = offsetof(CPUState, seg[R_CS].base),
+        .tag_code = offsetof(TLBEntry, tag_code),
+        .paddr = offsetof(TLBEntry, paddr),
     };
     if (tcg_ctx_init(&t->s, &L, CODE_BUFFER_SIZE) < 0) {
         free(t);

@@ -446,6 +446,65 @@ static void emit_entry(Emit *e, const IROp *op)
     e->eax_temp = -1;
 }
 
+/* GOTO_PTR with an exact hint: the jump-cache probe of the front end's
+ * lookup hook (same conditions), inline; any doubt takes the hook. */
+static void emit_jc_probe(Emit *e, const IROp *op)
+{
+    const TcgEnvLayout *L = &e->s->layout;
+    uint32_t miss[8];
+    int nmiss = 0;
+#define JMISS(cc) do { b1(e, 0x0f); b1(e, 0x80 + (cc)); miss[nmiss++] = (uint32_t)e->n; \
+                       b4(e, 0); } while (0)
+    op_mem(e, 0x8b, 0, RSI, RBP, -1, L->pc, false);           /* esi = pc */
+    op_rr(e, 0x89, 0, RSI, RAX);
+    b1(e, 0xc1); b1(e, 0xe8); b1(e, TB_JC_BITS);               /* shr eax */
+    op_rr(e, 0x31, 0, RSI, RAX);                               /* xor eax, esi */
+    alu_ri(e, 4, 0, RAX, (1u << TB_JC_BITS) - 1);
+    b1(e, 0xc1); b1(e, 0xe0); b1(e, 3);                        /* shl eax, 3 */
+    op_mem(e, 0x8b, 1, RDX, R12, RAX,
+           (int32_t)offsetof(TcgCtx, tbs.jc), false);          /* rdx = tb */
+    op_rr(e, 0x85, 1, RDX, RDX);
+    JMISS(CC_E);
+    op_mem(e, 0x80, 0, 7, RDX, -1, (int32_t)offsetof(TB, invalid), false);
+    b1(e, 0);
+    JMISS(CC_NE);
+    op_mem(e, 0x3b, 0, RSI, RDX, -1, (int32_t)offsetof(TB, pc), false);
+    JMISS(CC_NE);
+    op_mem(e, 0x81, 0, 7, RDX, -1, (int32_t)offsetof(TB, flags), false);
+    b4(e, op->imm);
+    JMISS(CC_NE);
+    op_mem(e, 0x8b, 0, RCX, RBP, -1, L->cs_base, false);      /* ecx = base */
+    op_mem(e, 0x3b, 0, RCX, RDX, -1, (int32_t)offsetof(TB, cs_base), false);
+    JMISS(CC_NE);
+    op_rr(e, 0x01, 0, RSI, RCX);                               /* ecx = lin */
+    op_rr(e, 0x89, 0, RCX, RDI);
+    rex(e, 0, 0, 0, RDI, false);
+    b1(e, 0xc1); b1(e, 0xef); b1(e, (unsigned)L->page_bits);   /* shr edi */
+    alu_ri(e, 4, 0, RDI, L->tlb_mask);
+    int es = L->tlb_entry_size;
+    if ((es & (es - 1)) == 0) {
+        b1(e, 0xc1); b1(e, 0xe7); b1(e, (unsigned)__builtin_ctz((unsigned)es));
+    } else {
+        b1(e, 0x69); b1(e, 0xff); b4(e, (uint32_t)es);
+    }
+    op_rr(e, 0x89, 0, RCX, RAX);
+    alu_ri(e, 4, 0, RAX, ~((1u << L->page_bits) - 1));
+    if (op->cond & IRM_USER)
+        alu_ri(e, 1, 0, RAX, L->user_tag);
+    op_mem(e, 0x3b, 0, RAX, RBP, RDI, L->tlb + L->tag_code, false);
+    JMISS(CC_NE);
+    op_mem(e, 0x8b, 1, RAX, RBP, RDI, L->tlb + L->paddr, false);
+    alu_ri(e, 4, 1, RAX, ~((1u << L->page_bits) - 1));
+    alu_ri(e, 4, 0, RCX, (1u << L->page_bits) - 1);
+    op_rr(e, 0x01, 1, RCX, RAX);                               /* rax += rcx */
+    op_mem(e, 0x3b, 1, RAX, RDX, -1, (int32_t)offsetof(TB, phys_pc), false);
+    JMISS(CC_NE);
+    op_mem(e, 0xff, 0, 4, RDX, -1, (int32_t)offsetof(TB, code), false);
+#undef JMISS
+    for (int i = 0; i < nmiss; i++)
+        put4(e, miss[i], (uint32_t)(e->n - (miss[i] + 4)));
+}
+
 static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
                     uint32_t jmp_off[2])
 {
@@ -638,6 +697,8 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
         exit_with(e, op->imm2);
         break;
     case IR_GOTO_PTR:
+        if ((op->flags & IRF_EXACT_HINT) && L->jc_probe)
+            emit_jc_probe(e, op);
         op_rr(e, 0x89, 1, RBP, RDI);
         mov_ri(e, RSI, op->imm);
         call_abs(e, (const void *)L->lookup);

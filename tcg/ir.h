@@ -73,6 +73,9 @@ enum { IRM_8 = 0, IRM_16 = 1, IRM_32 = 2, IRM_SIZE = 3, IRM_SIGN = 4,
 #define IRF_BIMM 0x01    /* the second operand is op->imm */
 #define IRF_PURE_CALL 0x02 /* a call that neither reads nor writes globals
                               and cannot fault: the optimizer may drop it */
+#define IRF_EXACT_HINT 0x04 /* GOTO_PTR: the hint is the target's exact mode
+                               flags, so a JIT may probe the jump cache
+                               inline (cond: IRM_USER for the TLB key) */
 
 typedef struct IROp {
     uint8_t opc;

@@ -35,6 +35,14 @@ typedef struct TcgEnvLayout {
      * or NULL to return to the run loop. hint is the GOTO_PTR's immediate
      * (the front end's knowledge of the mode, or a value meaning none). */
     const void *(*lookup)(void *env, uint32_t hint);
+    /* For an inline jump-cache probe (jc_probe): where the code segment
+     * base is, and the fetch tag and physical page of a TLB entry. A hit
+     * needs the block's pc, CS base and flags to match, and the TLB's
+     * fetch translation of the pc to lead to the block's physical pc. */
+    bool jc_probe;
+    int32_t cs_base;             /* uint32_t */
+    int32_t tag_code;            /* uint32_t, within an entry */
+    int32_t paddr;               /* uint64_t page | flag bits, within an entry */
 } TcgEnvLayout;
 
 typedef struct TcgStats {
