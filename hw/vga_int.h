@@ -44,6 +44,8 @@ typedef struct VGAGeom {
     /* The surface is the video signal (as a monitor sees it): each source
      * pixel is xdup dots wide and each memory line yrep scanlines high. */
     int src_w, src_h, xdup, yrep;
+    int lc;                       /* line compare: scanlines below it
+                                     restart at address 0 (split screen) */
     int cga_rows;                 /* CGA addressing: scanlines per row */
     uint32_t cga_bank;            /* ... and the VRAM offset of bank 1 */
 } VGAGeom;

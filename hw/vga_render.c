@@ -40,6 +40,7 @@ static void compute_geom(const VGAState *s, VGAGeom *g)
         g->width = g->src_w = r->vbe_regs[VBE_DISPI_INDEX_XRES];
         g->height = g->src_h = r->vbe_regs[VBE_DISPI_INDEX_YRES];
         g->xdup = g->yrep = 1;
+        g->lc = INT32_MAX;
         g->bpp = r->vbe_regs[VBE_DISPI_INDEX_BPP];
         g->start = r->vbe_start;
         g->line = r->vbe_line;
@@ -73,6 +74,7 @@ static void compute_geom(const VGAState *s, VGAGeom *g)
     g->height = vde;
     g->width = hde * 8 * dot2;
     g->yrep = msl * ds;
+    g->lc = r->cr[0x18] | (r->cr[7] & 0x10) << 4 | (r->cr[9] & 0x40) << 3;
     if (!(r->cr[0x17] & 1) && msl > 1) {
         /* CGA compatibility (CR17 bit 0 clear): the row scan counter's bit
          * 0 replaces address bit 13, so odd scanlines of a character row
@@ -243,6 +245,42 @@ static void draw_line_vbe(const VGAState *s, uint32_t *px, uint32_t off,
     }
 }
 
+/* One memory line at VRAM offset off, widened by xdup, into out. */
+static void draw_source_line(VGAState *s, const VGAGeom *g, uint32_t *out,
+                             uint64_t off, bool in_range,
+                             const uint32_t pal16[16])
+{
+    int w = g->src_w;
+    uint32_t *px = g->xdup == 1 ? out : s->linebuf;
+    if (!in_range) {
+        memset(px, 0, (size_t)w * 4);
+    } else if (g->kind == VGA_KIND_VBE) {
+        draw_line_vbe(s, px, (uint32_t)off, w, g->bpp);
+    } else if (g->kind == VGA_KIND_256) {
+        for (int x = 0; x < w; x++)
+            px[x] = s->pal_rgb[s->vram[off + x] & s->r->pel_mask];
+    } else if (g->kind == VGA_KIND_CGA2) {
+        /* Odd/even layout: CPU byte b lives at 4 * (b / 2) + b % 2. */
+        uint64_t b0 = off / 2;
+        for (int x = 0; x < w; x++) {
+            uint64_t b = b0 + (uint64_t)(x >> 2);
+            uint8_t v = s->vram[(((b >> 1) << 2) | (b & 1)) & LEGACY_VRAM_MASK];
+            px[x] = pal16[(v >> (6 - 2 * (x & 3))) & 3];
+        }
+    } else {
+        for (int x = 0; x < w; x++) {
+            const uint8_t *p = &s->vram[off + (uint32_t)(x >> 3) * 4];
+            int b = 7 - (x & 7);
+            int c = ((p[0] >> b) & 1) | ((p[1] >> b) & 1) << 1 |
+                    ((p[2] >> b) & 1) << 2 | ((p[3] >> b) & 1) << 3;
+            px[x] = pal16[c];
+        }
+    }
+    if (g->xdup > 1)
+        for (int x = 0; x < g->width; x++)
+            out[x] = px[x / g->xdup];
+}
+
 static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
 {
     const VGAGeom *g = &s->geom;
@@ -255,59 +293,45 @@ static void draw_graphics(VGAState *s, DisplaySurface *surf, bool full)
                    : g->kind == VGA_KIND_256 ? (uint32_t)w
                    : g->kind == VGA_KIND_CGA2 ? (uint32_t)(w + 3) / 4 * 2
                    : (uint32_t)(w + 7) / 8 * 4;
-    int y0 = -1;
-    for (int l = 0; l < g->src_h; l++) {
+    int y0 = -1;                      /* first line of a pending dirty run */
+    int64_t prev_l = -1;
+    bool prev_drawn = false;
+    for (int y = 0; y < g->height; y++) {
+        /* Below the line compare scanline the display restarts at address
+         * 0; the scanline repeat count runs on across the split. */
+        bool bottom = y > g->lc;
+        int k = bottom ? y - (g->lc + 1) + (g->lc + 1) % g->yrep : y;
+        int l = k / g->yrep;
+        uint32_t base = bottom ? 0 : g->start;
         uint64_t off = g->cga_rows
-            ? g->start + (uint64_t)(l / g->cga_rows) * g->line +
+            ? base + (uint64_t)(l / g->cga_rows) * g->line +
               ((l % g->cga_rows) & 1) * g->cga_bank
-            : g->start + (uint64_t)l * g->line;
+            : base + (uint64_t)l * g->line;
         if (legacy)
             off &= LEGACY_VRAM_MASK;
-        int y = l * g->yrep;
-        bool in_range = off + bytes <= s->vram_size;
-        bool redraw = full || (in_range && line_dirty(s, (uint32_t)off, bytes));
-        if (!redraw) {
-            if (y0 >= 0) {
-                console_dirty(0, y0, g->width, y - y0);
-                y0 = -1;
-            }
-            continue;
-        }
         uint32_t *out = (uint32_t *)((uint8_t *)surf->pixels +
                                      (size_t)y * surf->pitch);
-        uint32_t *px = g->xdup == 1 ? out : s->linebuf;
-        if (!in_range) {
-            memset(px, 0, (size_t)w * 4);
-        } else if (g->kind == VGA_KIND_VBE) {
-            draw_line_vbe(s, px, (uint32_t)off, w, g->bpp);
-        } else if (g->kind == VGA_KIND_256) {
-            for (int x = 0; x < w; x++)
-                px[x] = s->pal_rgb[s->vram[off + x] & s->r->pel_mask];
-        } else if (g->kind == VGA_KIND_CGA2) {
-            /* Odd/even layout: CPU byte b lives at 4 * (b / 2) + b % 2. */
-            uint64_t b0 = off / 2;
-            for (int x = 0; x < w; x++) {
-                uint64_t b = b0 + (uint64_t)(x >> 2);
-                uint8_t v = s->vram[(((b >> 1) << 2) | (b & 1)) & LEGACY_VRAM_MASK];
-                px[x] = pal16[(v >> (6 - 2 * (x & 3))) & 3];
-            }
+        int64_t key = (int64_t)l | (int64_t)bottom << 40;
+        bool drawn;
+        if (key == prev_l) {
+            /* Another scanline of the same memory line. */
+            drawn = prev_drawn;
+            if (drawn)
+                memcpy(out, (uint8_t *)out - surf->pitch, (size_t)g->width * 4);
         } else {
-            for (int x = 0; x < w; x++) {
-                const uint8_t *p = &s->vram[off + (uint32_t)(x >> 3) * 4];
-                int b = 7 - (x & 7);
-                int c = ((p[0] >> b) & 1) | ((p[1] >> b) & 1) << 1 |
-                        ((p[2] >> b) & 1) << 2 | ((p[3] >> b) & 1) << 3;
-                px[x] = pal16[c];
-            }
+            bool in_range = off + bytes <= s->vram_size;
+            drawn = full || (in_range && line_dirty(s, (uint32_t)off, bytes));
+            if (drawn)
+                draw_source_line(s, g, out, off, in_range, pal16);
         }
-        if (g->xdup > 1)
-            for (int x = 0; x < g->width; x++)
-                out[x] = px[x / g->xdup];
-        for (int k = 1; k < g->yrep && y + k < g->height; k++)
-            memcpy((uint8_t *)out + (size_t)k * surf->pitch, out,
-                   (size_t)g->width * 4);
-        if (y0 < 0)
+        prev_l = key;
+        prev_drawn = drawn;
+        if (drawn && y0 < 0)
             y0 = y;
+        if (!drawn && y0 >= 0) {
+            console_dirty(0, y0, g->width, y - y0);
+            y0 = -1;
+        }
     }
     if (y0 >= 0)
         console_dirty(0, y0, g->width, g->height - y0);

@@ -9,7 +9,8 @@
 #  1. SeaBIOS with no disk, headless: -screendump-at pictures must show the
 #     SeaBIOS banner and "No bootable device" in an 80x25 text mode.
 #  1b. vgatest.bin (Multiboot) draws in each mode (VBE 32/16/8 bpp, mode
-#     13h, mode 12h, text); the monitor's screendump must have the mode's
+#     13h, mode 12h, mode 12h split by line compare, CGA modes 4 and 6,
+#     text); the monitor's screendump must have the mode's
 #     size and known pixels, and match qemu-system-i386's screendump of the
 #     same kernel when QEMU is installed.
 #  1c. Under Xvfb: vgatest.bin mode=k in the SDL window; text typed with
@@ -231,7 +232,8 @@ if [ -f "$tools/vgatest.bin" ]; then
     # mode, size, then "X Y RRGGBB" checks from the kernel's formulas
     for spec in "v 640x480 300:200:2cc8f4 639:479:7fdf5e" \
                 "w 800x600 300:200:2965ff 0:0:000000" \
-                "b 640x480" "m 640x400" "p 640x480" "t 720x400"; do
+                "b 640x480" "m 640x400" "p 640x480" "s 640x480" \
+                "4 640x400" "6 640x400" "t 720x400"; do
         set -- $spec
         mode=$1; size=$2; shift 2
         if ! shoot kestrel "$mode" "$tmp/k-$mode.png"; then

@@ -7,6 +7,9 @@
 ;   b  Bochs VBE 640x480x8 through the banked 64 KiB window at 0xA0000
 ;   m  VGA mode 13h (320x200x256, chain-4), own DAC palette
 ;   p  VGA mode 12h (640x480x16, planar), own DAC palette
+;   4  CGA mode 04h (320x200x4, odd/even, two interleaved banks)
+;   6  CGA mode 06h (640x200x2, two interleaved banks)
+;   s  mode 12h with a split screen: line compare at scanline 199
 ;   t  the 80x25 text mode left by the firmware: every character with
 ;      many attributes (no blinking ones), cursor off. Characters B0-BF
 ;      are left out: QEMU copies the eighth dot into the ninth column for
@@ -378,6 +381,73 @@ draw_mode12:
     out dx, ax
     ret
 
+; Fills the two CGA banks at 0xB8000: byte (bank, row, xb) =
+; (row * 3 + xb * 5 + bank * 7) & 255, 100 rows of 80 bytes per bank.
+fill_cga:
+    call dac_ramp
+    xor ebp, ebp                      ; bank
+.bank:
+    mov edi, ebp
+    shl edi, 13
+    add edi, 0xb8000
+    xor edx, edx
+.y:
+    xor ecx, ecx
+.x:
+    lea eax, [edx * 2 + edx]
+    lea ebx, [ecx * 4 + ecx]
+    add eax, ebx
+    imul ebx, ebp, 7
+    add eax, ebx
+    stosb
+    inc ecx
+    cmp ecx, 80
+    jb .x
+    inc edx
+    cmp edx, 100
+    jb .y
+    inc ebp
+    cmp ebp, 2
+    jb .bank
+    ret
+
+draw_mode04:
+    mov esi, regs_mode04
+    call vga_set_regs
+    jmp fill_cga
+
+draw_mode06:
+    mov esi, regs_mode06
+    call vga_set_regs
+    jmp fill_cga
+
+draw_split:
+    call draw_mode12
+    ; line compare = 199: bits 0-7 in CR18, bit 8 in CR7 bit 4, bit 9 in
+    ; CR9 bit 6; below it the display restarts at address 0.
+    mov dx, 0x3d4
+    mov ax, 0xc718
+    out dx, ax
+    mov al, 0x07
+    out dx, al
+    inc dx
+    in al, dx
+    and al, ~0x10
+    out dx, al
+    dec dx
+    mov al, 0x09
+    out dx, al
+    inc dx
+    in al, dx
+    and al, ~0x40
+    out dx, al
+    dec dx
+    mov ax, 0x1e0c                    ; start address 0x1e00 (row 96)
+    out dx, ax
+    mov ax, 0x000d
+    out dx, ax
+    ret
+
 draw_text:
     mov dx, 0x3d4                     ; cursor off: it blinks
     mov ax, 0x200a
@@ -493,6 +563,21 @@ start:
     call draw_mode12
     jmp .end
 .n5:
+    cmp al, '4'
+    jne .n7
+    call draw_mode04
+    jmp .end
+.n7:
+    cmp al, '6'
+    jne .n8
+    call draw_mode06
+    jmp .end
+.n8:
+    cmp al, 's'
+    jne .n9
+    call draw_split
+    jmp .end
+.n9:
     cmp al, 'k'
     jne .n6
     call draw_text
@@ -538,6 +623,25 @@ regs_mode12:
     db 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x0f, 0xff
     db 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x14, 0x07, 0x38, 0x39, 0x3a, 0x3b
     db 0x3c, 0x3d, 0x3e, 0x3f, 0x01, 0x00, 0x0f, 0x00, 0x00
+
+regs_mode04:
+    db 0x63
+    db 0x03, 0x09, 0x03, 0x00, 0x02
+    db 0x2d, 0x27, 0x28, 0x90, 0x2b, 0x80, 0xbf, 0x1f, 0x00, 0xc1, 0x00, 0x00
+    db 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x14, 0x00, 0x96, 0xb9, 0xa2
+    db 0xff
+    db 0x00, 0x00, 0x00, 0x00, 0x00, 0x30, 0x0f, 0x00, 0xff
+    db 0x00, 0x13, 0x15, 0x17, 0x02, 0x04, 0x06, 0x07, 0x10, 0x11, 0x12, 0x13
+    db 0x14, 0x15, 0x16, 0x17, 0x01, 0x00, 0x03, 0x00, 0x00
+regs_mode06:
+    db 0x63
+    db 0x03, 0x01, 0x01, 0x00, 0x06
+    db 0x5f, 0x4f, 0x50, 0x82, 0x54, 0x80, 0xbf, 0x1f, 0x00, 0xc1, 0x00, 0x00
+    db 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x28, 0x00, 0x96, 0xb9, 0xc2
+    db 0xff
+    db 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x00, 0xff
+    db 0x00, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17
+    db 0x17, 0x17, 0x17, 0x17, 0x01, 0x00, 0x01, 0x00, 0x00
 
 load_end:
 align 16
