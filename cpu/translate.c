@@ -1397,16 +1397,27 @@ static bool t_fallback(DC *s)
     ir_call(s->f, h_interp, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP,
             IR_NOTEMP);
     cc_unknown(s);
-    bool end = (in->iflags & (IF_BRANCH | IF_PRIV)) ||
-               ((in->iflags & IF_STRING) && (in->prefixes & (PFX_REP | PFX_REPNE)));
+    bool end = (in->iflags & (IF_BRANCH | IF_PRIV)) != 0;
     switch (in->op) {
     case OP_IN: case OP_OUT: case OP_INSB: case OP_INSW: case OP_INSD:
     case OP_OUTSB: case OP_OUTSW: case OP_OUTSD: case OP_POP: case OP_MOV:
     case OP_INVALID: case OP_UD2: case OP_BOUND: case OP_WAIT:
         end = true;
         break;
+    case OP_RDTSC: case OP_CPUID: case OP_RDPMC:
+        end = false;                     /* system, but no mode change */
+        break;
     default:
         break;
+    }
+    if (!end && (in->iflags & IF_STRING) &&
+        (in->prefixes & (PFX_REP | PFX_REPNE))) {
+        /* The interpreter runs REP in chunks: when it stopped short, EIP
+         * is still this instruction, and the rest of the block waits. */
+        int done = ir_label(s->f);
+        ir_brcondi(s->f, IRC_EQ, s->t->g_eip, s->next_pc, done);
+        gen_goto_ptr(s);
+        ir_set_label(s->f, done);
     }
     if (end) {
         /* The interpreter left EIP at the next instruction to run; go on
