@@ -702,6 +702,9 @@ static uint32_t kbc_pio_read(void *opaque, uint16_t port, int size)
     uint8_t v = s->obf_data;
     if (s->obf_source) {
         s->obf_source = SRC_NONE;
+        /* The line drops with OBF before the next byte comes in, so an
+         * edge-triggered PIC or I/O APIC sees every byte. */
+        update_irq(k);
         refill(k);
     }
     return v;

@@ -15,15 +15,19 @@
 
 static Bus bus;
 static KBC *kbc;
-static int irq1, irq12, resets;
+static int irq1, irq12, resets, irq1_edges, irq12_edges;
 
 static void sink(void *opaque, int gsi, int level)
 {
     (void)opaque;
-    if (gsi == 1)
+    if (gsi == 1) {
+        irq1_edges += level && !irq1;
         irq1 = level;
-    if (gsi == 12)
+    }
+    if (gsi == 12) {
+        irq12_edges += level && !irq12;
         irq12 = level;
+    }
 }
 static void on_reset(void *o) { (void)o; resets++; }
 
@@ -189,6 +193,31 @@ static void test_translation_vs_linux(void **state)
         assert_int_equal(rd(), keys[i].key | 0x80);
         assert_int_equal(rd(), -1);
     }
+}
+
+static void test_irq_edge_per_byte(void **state)
+{
+    (void)state;
+    /* Each byte must give a fresh rising edge: the PIC and I/O APIC see
+     * IRQ 1 and 12 as edge-triggered. */
+    set_cb(0x47);
+    outb(0x64, 0xA8);
+    irq1_edges = 0;
+    outb(0x60, 0xF2);                           /* FA AB 41 */
+    assert_int_equal(irq1_edges, 1);
+    assert_int_equal(inb(0x60), 0xFA);
+    assert_int_equal(irq1_edges, 2);
+    assert_int_equal(inb(0x60), 0xAB);
+    assert_int_equal(irq1_edges, 3);
+    assert_int_equal(inb(0x60), 0x41);
+    assert_int_equal(irq1, 0);
+    irq12_edges = 0;
+    aux(0xFF);                                  /* FA AA 00 */
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(irq12_edges, i + 1);
+        inb(0x60);
+    }
+    assert_int_equal(irq12, 0);
 }
 
 static void test_extended_and_pause(void **state)
@@ -382,6 +411,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keyboard_commands, setup, teardown),
         cmocka_unit_test_setup_teardown(test_irq1, setup, teardown),
         cmocka_unit_test_setup_teardown(test_translation_vs_linux, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_irq_edge_per_byte, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extended_and_pause, setup, teardown),
         cmocka_unit_test_setup_teardown(test_typematic, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disable_interface, setup, teardown),
