@@ -641,6 +641,16 @@ static bool t_alu(DC *s)
     if (in->nops != 2)
         return false;
     bool wb = op != OP_CMP && op != OP_TEST;
+    const InsnOperand *o0 = &in->ops[0], *o1 = &in->ops[1];
+    if ((op == OP_XOR || op == OP_SUB) && o0->kind == OPK_REG &&
+        o1->kind == OPK_REG && o0->reg == o1->reg) {
+        /* The zeroing idiom: the result is known. */
+        int z = movi(s, 0);
+        int b = op == OP_SUB ? local(s, reg_rd(s, o0->reg, size)) : -1;
+        reg_wr(s, o0->reg, size, z);
+        set_cc(s, op == OP_XOR ? K_LOGIC : K_SUB, size, z, b, -1);
+        return true;
+    }
     int cin = -1;
     if (op == OP_ADC || op == OP_SBB)
         cin = gen_cf(s);
