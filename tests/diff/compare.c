@@ -167,18 +167,22 @@ static void show_case(csh cs, const struct dt_case *c)
 {
     const uint8_t *code = (const uint8_t *)(c + 1);
     printf("  code (%u bytes, %u insns):", c->code_len, c->n_insns);
-    for (uint32_t i = 0; i < c->code_len; i++) printf(" %02x", code[i]);
-    printf("\n");
+    for (uint32_t i = 0; i < c->code_len && i < 128; i++) printf(" %02x", code[i]);
+    printf("%s\n", c->code_len > 128 ? " ..." : "");
     cs_insn *insn;
     size_t n = cs ? cs_disasm(cs, code, c->code_len, DT_CODE, 0, &insn) : 0;
-    size_t done = 0;
     for (size_t i = 0; i < n; i++) {
+        /* the page-crossing item skips a gap of INT3s: one line for it */
+        size_t run = 0;
+        while (i + run < n && insn[i + run].bytes[0] == 0xcc && insn[i + run].size == 1) run++;
+        if (run > 2) {
+            printf("    %08" PRIx64 ":  (%zu x int3, skipped)\n", insn[i].address, run);
+            i += run - 1;
+            continue;
+        }
         printf("    %08" PRIx64 ":  %-8s %s\n", insn[i].address, insn[i].mnemonic, insn[i].op_str);
-        done += insn[i].size;
     }
     if (n) cs_free(insn, n);
-    if (done < c->code_len)
-        printf("    (capstone stops at +%zu; see the bytes above)\n", done);
     printf("  initial:");
     for (int r = 0; r < 8; r++) printf(" %s=%08x", reg_names[r], c->regs[r]);
     char fs[8];

@@ -12,13 +12,15 @@
  * its modules (just past the kernel at 1 MiB) and below every 32-bit
  * process's own image, so the native side can map it at the same address. */
 #define DT_CTRL      0x01000000u   /* control block, see DT_C_* */
-#define DT_SCRATCH   0x01001000u   /* data area, then the case's stack */
+/* The scratch area straddles a page boundary 256 bytes in, right in the
+ * range [EBX+disp8] reaches, so some accesses are split across two pages. */
+#define DT_SCRATCH   0x01000f00u   /* data area, then the case's stack */
 #define DT_DATA_SIZE 512u
 #define DT_STACK_SIZE 512u
 #define DT_SCRATCH_SIZE (DT_DATA_SIZE + DT_STACK_SIZE)
 #define DT_CODE      0x01002000u   /* the case's bytes, then the exit jump */
-#define DT_CODE_MAX  3840u         /* leaves room for the exit jump */
-#define DT_MAP_SIZE  0x3000u
+#define DT_CODE_MAX  7936u         /* two pages, less room for the exit jump */
+#define DT_MAP_SIZE  0x4000u
 
 /* EBX holds the data pointer throughout a case (generated code never writes
  * it), so [EBX+disp8] reaches the whole middle of the data area. */

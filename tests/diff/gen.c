@@ -1132,6 +1132,18 @@ static void gen_fault(Gen *g)
     }
 }
 
+/* Moves the code on so that the next item starts 1-7 bytes before the
+ * second code page: its first instruction is split across the boundary.
+ * The skipped gap is INT3s, so a wrong jump shows as #BP. */
+static void gen_pagecross(Gen *g)
+{
+    uint32_t target = 0x1000u - 1 - rnd(g, 7);
+    if (g->len + 5 >= target) return;              /* already past: no-op */
+    emit1(g, 4, 0, 0xe9, -1, NULL, target - (g->len + 5), 4);
+    while (g->len < target) put8(g, 0xcc);
+    gen_simple_item(g);
+}
+
 /* ENTER (nesting level 0-3) .. body .. LEAVE.  For a non-zero level ENTER
  * copies frame pointers from [EBP-4*i], so EBP is pointed at the stack. */
 static void gen_enter(Gen *g)
@@ -1167,6 +1179,7 @@ static const struct { const char *name; ItemFn fn; } item_names[] = {
     { "flagops", gen_flagops }, { "bcd", gen_bcd }, { "misc", gen_misc }, { "pusha", gen_pusha },
     { "pushpop", gen_pushpop }, { "pushf", gen_pushf }, { "jump", gen_jump }, { "enter", gen_enter },
     { "call", gen_call }, { "smc", gen_smc }, { "fault", gen_fault },
+    { "pagecross", gen_pagecross },
 };
 #define N_ITEMS (sizeof item_names / sizeof *item_names)
 /* DT_ITEMS=name,name... restricts the items (to narrow down a failure). */
@@ -1181,8 +1194,9 @@ static void gen_item(Gen *g)
         if (f != gen_fault) f(g);
         return;
     }
-    switch (rnd(g, 14)) {
+    switch (rnd(g, 15)) {
     case 6: gen_smc(g); break;
+    case 7: if (chance(g, 3)) gen_pagecross(g); else gen_simple_item(g); break;
     case 0: gen_pushpop(g); break;
     case 1: gen_pushf(g); break;
     case 2: case 3: gen_jump(g); break;
