@@ -13,6 +13,7 @@ const bool tcg_backend_jit = false;
 typedef struct BlockHdr {
     uint64_t exit_base;
     uint32_t nops, nglobals;
+    uint32_t nsinks, pad;
 } BlockHdr;
 
 static size_t align8(size_t n) { return (n + 7) & ~(size_t)7; }
@@ -30,17 +31,20 @@ const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
 {
     size_t start = align8(s->cb.used);
     size_t goff_bytes = align8((size_t)f->nglobals * 4);
-    size_t need = sizeof(BlockHdr) + goff_bytes + (size_t)f->nops * sizeof(IROp);
+    size_t need = sizeof(BlockHdr) + goff_bytes + (size_t)f->nops * sizeof(IROp) +
+                  align8((size_t)f->nsinks * sizeof(IRSink));
     if (start > s->cb.size || s->cb.size - start < need)
         return NULL;
     uint8_t *p = s->cb.rw + start;
-    BlockHdr h = { exit_base, (uint32_t)f->nops, (uint32_t)f->nglobals };
+    BlockHdr h = { exit_base, (uint32_t)f->nops, (uint32_t)f->nglobals,
+                   (uint32_t)f->nsinks, 0 };
     memcpy(p, &h, sizeof(h));
     int32_t *goff = (int32_t *)(p + sizeof(BlockHdr));
     for (int i = 0; i < f->nglobals; i++)
         goff[i] = f->temps[i].env_off;
     IROp *ops = (IROp *)(p + sizeof(BlockHdr) + goff_bytes);
     memcpy(ops, f->ops, (size_t)f->nops * sizeof(IROp));
+    memcpy(ops + f->nops, f->sinks, (size_t)f->nsinks * sizeof(IRSink));
     int label_at[IR_MAX_LABELS];
     for (int i = 0; i < IR_MAX_LABELS; i++)
         label_at[i] = f->nops;
@@ -119,9 +123,15 @@ next_block:;
     const IROp *ops = (const IROp *)(blk + sizeof(BlockHdr) +
                                      align8((size_t)h.nglobals * 4));
     uint32_t ng = h.nglobals;
+    const IRSink *sinks = (const IRSink *)(ops + h.nops);
 #define RD(t) ((t) < ng ? env_ld(env, goff[t], IRM_32) : loc[(t) - ng])
 #define WR(t, v) do { uint32_t v_ = (v); if ((t) < ng) env_st(env, goff[t], v_, IRM_32); \
                       else loc[(t) - ng] = v_; } while (0)
+    /* The globals the optimizer moved into op i's slow path. */
+#define SINKS(i) do { for (uint32_t k_ = 0; k_ < h.nsinks; k_++) \
+                          if (sinks[k_].op == (i)) \
+                              WR(sinks[k_].global, sinks[k_].src == IR_NOTEMP ? \
+                                 sinks[k_].imm : RD(sinks[k_].src)); } while (0)
     for (uint32_t i = 0; i < h.nops; i++) {
         const IROp *op = &ops[i];
         uint32_t a, b, r;
@@ -175,6 +185,7 @@ next_block:;
                 memcpy(&r, hp, (size_t)(1 << (op->cond & IRM_SIZE)));
             } else {
                 env_st(env, L->pc, op->imm, IRM_32);
+                SINKS(i);
                 r = L->ld_slow(env, a, 1u << (op->cond & IRM_SIZE));
             }
             if ((op->cond & IRM_SIGN) && (op->cond & IRM_SIZE) != IRM_32)
@@ -191,6 +202,7 @@ next_block:;
                 memcpy(hp, &b, (size_t)(1 << (op->cond & IRM_SIZE)));
             } else {
                 env_st(env, L->pc, op->imm, IRM_32);
+                SINKS(i);
                 L->st_slow(env, a, b, 1u << (op->cond & IRM_SIZE));
             }
             break;
@@ -251,5 +263,6 @@ next_block:;
     }
 #undef RD
 #undef WR
+#undef SINKS
     return 0;
 }

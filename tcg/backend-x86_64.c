@@ -374,9 +374,24 @@ static void emit_slow_paths(Emit *e)
         const IROp *op = sp->op;
         put4(e, sp->jcc_at, (uint32_t)(e->n - (sp->jcc_at + 4)));
         e->eax_temp = -1;
-        /* The guest pc must be right if the access faults. */
+        /* The guest pc must be right if the access faults, and so must
+         * the globals whose stores the optimizer moved here. */
         op_mem(e, 0xc7, 0, 0, RBP, -1, L->pc, false);
         b4(e, op->imm);
+        int idx = (int)(op - e->f->ops);
+        for (int k = 0; k < e->f->nsinks; k++) {
+            const IRSink *sk = &e->f->sinks[k];
+            if (sk->op != idx)
+                continue;
+            int32_t goff = e->f->temps[sk->global].env_off;
+            if (sk->src == IR_NOTEMP) {
+                op_mem(e, 0xc7, 0, 0, RBP, -1, goff, false);
+                b4(e, sk->imm);
+            } else {
+                load_temp(e, RAX, sk->src);
+                op_mem(e, 0x89, 0, RAX, RBP, -1, goff, false);
+            }
+        }
         op_rr(e, 0x89, 1, RBP, RDI);                     /* mov rdi, rbp */
         int size = 1 << (op->cond & IRM_SIZE);
         if (op->opc == IR_QLD) {
@@ -752,6 +767,10 @@ const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
             if (u[k] < f->ntemps && e.uses[u[k]] < 0xffff)
                 e.uses[u[k]]++;
     }
+    /* A slow path reads its sunk stores' sources from their homes. */
+    for (int k = 0; k < f->nsinks; k++)
+        if (f->sinks[k].src != IR_NOTEMP)
+            e.uses[f->sinks[k].src] = 0xffff;
     codebuf_begin_write(&s->cb);
     for (int i = 0; i < f->nops; i++) {
         const IROp *op = &f->ops[i];

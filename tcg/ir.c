@@ -25,6 +25,7 @@ void ir_reset(IRFunc *f)
     f->nops = 0;
     f->ntemps = f->nglobals;
     f->nlabels = 0;
+    f->nsinks = 0;
     f->overflow = false;
 }
 

@@ -96,9 +96,23 @@ typedef struct IRTemp {
 typedef uint32_t IRHelper(void *env, uint32_t a, uint32_t b, uint32_t c,
                           uint32_t d);
 
+/* A store to a global that the optimizer moved off the fast path into a
+ * guest memory access's slow path: the global is overwritten right after
+ * the access, so only a fault there (or the slow path itself) can see
+ * the value. */
+#define IR_MAX_SINKS 512
+typedef struct IRSink {
+    uint16_t op;         /* index of the QLD/QST */
+    uint16_t global;     /* temp number of the global */
+    uint16_t src;        /* temp holding the value, or IR_NOTEMP: imm */
+    uint32_t imm;
+} IRSink;
+
 typedef struct IRFunc {
     IROp ops[IR_MAX_OPS];
     int nops;
+    IRSink sinks[IR_MAX_SINKS];
+    int nsinks;
     IRTemp temps[IR_MAX_TEMPS];
     int ntemps;
     int nglobals;        /* temps [0, nglobals) are the globals */

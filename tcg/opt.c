@@ -293,8 +293,88 @@ static void remove_dead(IRFunc *f)
     }
 }
 
+static bool op_defines(const IROp *op, int t)
+{
+    int d[2];
+    int n = op_defs(op, d);
+    for (int k = 0; k < n; k++)
+        if (d[k] == t)
+            return true;
+    return false;
+}
+
+static bool op_reads(const IROp *op, int t)
+{
+    int u[5];
+    int n = ir_op_uses(op, u);
+    for (int k = 0; k < n; k++)
+        if (u[k] == t)
+            return true;
+    return false;
+}
+
+/* Is global g overwritten after op q before anything could read it (an
+ * op reading it or any barrier)? */
+static bool overwritten_after(const IRFunc *f, int q, int g)
+{
+    for (int i = q + 1; i < f->nops; i++) {
+        const IROp *op = &f->ops[i];
+        if (op->opc == IR_NOP || op->opc == IR_INSN)
+            continue;
+        if (op_reads(op, g) || is_barrier(op))
+            return false;
+        if (ir_op_pure(op) && op_defines(op, g))
+            return true;
+    }
+    return false;
+}
+
+/* Move stores to globals that only a fault in the next guest memory
+ * access could observe into that access's slow path. This is what keeps
+ * lazy-flag bookkeeping off the fast path around loads and stores while
+ * exceptions stay precise. */
+static void sink_stores(IRFunc *f)
+{
+    for (int q = 0; q < f->nops; q++) {
+        IROp *qop = &f->ops[q];
+        if (qop->opc != IR_QLD && qop->opc != IR_QST)
+            continue;
+        for (int i = q - 1; i >= 0; i--) {
+            IROp *op = &f->ops[i];
+            if (op->opc == IR_NOP || op->opc == IR_INSN)
+                continue;
+            if (is_barrier(op))
+                break;
+            if ((op->opc != IR_MOV && op->opc != IR_MOVI) ||
+                op->t[0] >= f->nglobals)
+                continue;
+            int g = op->t[0];
+            int src = op->opc == IR_MOV ? op->t[1] : IR_NOTEMP;
+            if (src != IR_NOTEMP && src < f->nglobals)
+                continue;
+            /* Between the store and the access: nothing reads the global
+             * or redefines it or the source. */
+            bool clean = true;
+            for (int j = i + 1; j <= q && clean; j++) {
+                const IROp *m = &f->ops[j];
+                if (op_reads(m, g) || op_defines(m, g) ||
+                    (src != IR_NOTEMP && op_defines(m, src)))
+                    clean = false;
+            }
+            if (!clean || !overwritten_after(f, q, g) ||
+                f->nsinks >= IR_MAX_SINKS)
+                continue;
+            f->sinks[f->nsinks++] = (IRSink){
+                .op = (uint16_t)q, .global = (uint16_t)g,
+                .src = (uint16_t)src, .imm = op->imm };
+            op->opc = IR_NOP;
+        }
+    }
+}
+
 void ir_optimize(IRFunc *f)
 {
     fold_constants(f);
     remove_dead(f);
+    sink_stores(f);
 }
