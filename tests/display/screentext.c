@@ -2,7 +2,7 @@
  * code that wrote it, and reports what a person would see.
  *
  *   screentext FILE.png [VGABIOS.bin]
- *   screentext --diff A B      (PNG or binary PPM, e.g. from QEMU)
+ *   screentext --diff A B [TOL]  (PNG or binary PPM, e.g. from QEMU)
  *   screentext --pixel FILE X Y   (prints the pixel as RRGGBB)
  *
  * Prints "size WxH colours C lit L" (L: pixels that differ from the most
@@ -10,8 +10,8 @@
  * a VGA BIOS image is given, the screen's text recognised cell by cell
  * against the 8x16 font inside that BIOS (not the font Kestrel drew with:
  * Kestrel draws what the guest loaded into plane 2).
- * --diff prints "diff N of M pixels" (N pixels with a channel more than 3
- * apart, M in all) when
+ * --diff prints "diff N of M pixels" (N pixels with a channel more than
+ * TOL, default 3, apart; M in all) when
  * the sizes match, "size WxH vs WxH" otherwise.
  * Exit status 0 when the files are valid pictures, 1 otherwise. */
 #include <stdbool.h>
@@ -177,7 +177,7 @@ static uint32_t *load_picture(const char *path, int *w, int *h)
     return px;
 }
 
-static int diff_main(const char *a, const char *b)
+static int diff_main(const char *a, const char *b, int tol)
 {
     int wa = 0, ha = 0, wb = 0, hb = 0;
     uint32_t *pa = load_picture(a, &wa, &ha), *pb = load_picture(b, &wb, &hb);
@@ -199,7 +199,7 @@ static int diff_main(const char *a, const char *b)
             bool near = true;
             for (int sh = 0; sh < 24; sh += 8) {
                 int d = (int)((pa[i] >> sh) & 255) - (int)((pb[i] >> sh) & 255);
-                near = near && d >= -3 && d <= 3;
+                near = near && d >= -tol && d <= tol;
             }
             if (near)
                 continue;
@@ -283,8 +283,8 @@ static char recognise(const uint32_t *px, int w, int x0, int y0, int cw,
 
 int main(int argc, char **argv)
 {
-    if (argc == 4 && !strcmp(argv[1], "--diff"))
-        return diff_main(argv[2], argv[3]);
+    if ((argc == 4 || argc == 5) && !strcmp(argv[1], "--diff"))
+        return diff_main(argv[2], argv[3], argc == 5 ? atoi(argv[4]) : 3);
     if (argc == 5 && !strcmp(argv[1], "--pixel")) {
         int w = 0, h = 0, x = atoi(argv[3]), y = atoi(argv[4]);
         uint32_t *px = load_picture(argv[2], &w, &h);

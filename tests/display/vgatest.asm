@@ -5,6 +5,10 @@
 ;   v  Bochs VBE 640x480x32 through the linear framebuffer (PCI BAR 0)
 ;   w  Bochs VBE 800x600x16 through the linear framebuffer
 ;   b  Bochs VBE 640x480x8 through the banked 64 KiB window at 0xA0000
+;   x  Bochs VBE 640x480x24 through the linear framebuffer
+;   f  Bochs VBE 640x480x15 through the linear framebuffer
+;   d  VGA mode 0Dh (320x200x16, planar, halved dot clock)
+;   5  the firmware's text mode switched to 80x50 (8-line cells)
 ;   m  VGA mode 13h (320x200x256, chain-4), own DAC palette
 ;   p  VGA mode 12h (640x480x16, planar), own DAC palette
 ;   4  CGA mode 04h (320x200x4, odd/even, two interleaved banks)
@@ -283,6 +287,96 @@ draw_vbe16:
     inc edx
     cmp edx, 600
     jb .y
+    ret
+
+; Fills the LFB with bytes (n * 7 + n / 640) & 255: any packed format
+; then has a deterministic picture. ecx, edx, ebx: mode; ebp: bytes.
+draw_vbe_bytes:
+    push ebp
+    xor esi, esi
+    or esi, 0x40
+    call vbe_set
+    call find_lfb
+    mov edi, eax
+    pop ebp
+    xor ecx, ecx
+.b:
+    mov eax, ecx
+    imul eax, eax, 7
+    mov ebx, eax
+    mov eax, ecx
+    xor edx, edx
+    push ecx
+    mov ecx, 640
+    div ecx
+    pop ecx
+    add eax, ebx
+    stosb
+    inc ecx
+    cmp ecx, ebp
+    jb .b
+    ret
+
+draw_vbe24:
+    mov ecx, 640
+    mov edx, 480
+    mov ebx, 24
+    mov ebp, 640 * 480 * 3
+    jmp draw_vbe_bytes
+
+draw_vbe15:
+    mov ecx, 640
+    mov edx, 480
+    mov ebx, 15
+    mov ebp, 640 * 480 * 2
+    jmp draw_vbe_bytes
+
+draw_mode0d:
+    mov esi, regs_mode0d
+    call vga_set_regs
+    call dac_ramp
+    mov edi, 0xa0000
+    mov ecx, 4
+.plane:
+    mov dx, 0x3c4
+    mov al, 2
+    out dx, al
+    inc dx
+    mov al, 1
+    shl al, cl
+    shr al, 1
+    out dx, al
+    push ecx
+    push edi
+    mov ecx, 40 * 200
+.b:
+    mov eax, ecx
+    imul eax, eax, 13
+    xor al, ah
+    stosb
+    dec ecx
+    jnz .b
+    pop edi
+    pop ecx
+    loop .plane
+    mov dx, 0x3c4
+    mov ax, 0x0f02
+    out dx, ax
+    ret
+
+draw_text50:
+    mov dx, 0x3d4
+    mov ax, 0x4709                    ; 8 scanlines per character row
+    out dx, ax
+    call draw_text
+    mov edi, 0xb8000 + 80 * 25 * 2
+    mov ecx, 80 * 25
+.c:
+    mov eax, ecx
+    and eax, 0x7f
+    or eax, 0x1e00
+    stosw
+    loop .c
     ret
 
 draw_vbe8_banked:
@@ -578,6 +672,26 @@ start:
     call draw_split
     jmp .end
 .n9:
+    cmp al, 'x'
+    jne .n10
+    call draw_vbe24
+    jmp .end
+.n10:
+    cmp al, 'f'
+    jne .n11
+    call draw_vbe15
+    jmp .end
+.n11:
+    cmp al, 'd'
+    jne .n12
+    call draw_mode0d
+    jmp .end
+.n12:
+    cmp al, '5'
+    jne .n13
+    call draw_text50
+    jmp .end
+.n13:
     cmp al, 'k'
     jne .n6
     call draw_text
@@ -642,6 +756,16 @@ regs_mode06:
     db 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x0d, 0x00, 0xff
     db 0x00, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17, 0x17
     db 0x17, 0x17, 0x17, 0x17, 0x01, 0x00, 0x01, 0x00, 0x00
+
+regs_mode0d:
+    db 0x63
+    db 0x03, 0x09, 0x0f, 0x00, 0x06
+    db 0x2d, 0x27, 0x28, 0x90, 0x2b, 0x80, 0xbf, 0x1f, 0x00, 0xc0, 0x00, 0x00
+    db 0x00, 0x00, 0x00, 0x00, 0x9c, 0x8e, 0x8f, 0x14, 0x00, 0x96, 0xb9, 0xe3
+    db 0xff
+    db 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x05, 0x0f, 0xff
+    db 0x00, 0x01, 0x02, 0x03, 0x04, 0x05, 0x06, 0x07, 0x10, 0x11, 0x12, 0x13
+    db 0x14, 0x15, 0x16, 0x17, 0x01, 0x00, 0x0f, 0x00, 0x00
 
 load_end:
 align 16
