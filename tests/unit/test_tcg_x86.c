@@ -344,6 +344,7 @@ typedef struct Snap {
     uint32_t regs[8], eip, eflags;
     uint8_t data[DATA_SIZE];
     uint8_t stack[256];
+    uint8_t kstack[64];  /* ring 0 stack: exception frames from ring 3 */
 } Snap;
 
 #define REAL_CS 0x5000
@@ -390,6 +391,7 @@ static void snap(Fx *f, Snap *s)
     s->eflags = cpu_get_eflags(f->c) & (EF_ARITH | EF_DF);
     memcpy(s->data, f->bus.ram + data_lin(), DATA_SIZE);
     memcpy(s->stack, f->bus.ram + stack_top() - 256, 256);
+    memcpy(s->kstack, f->bus.ram + FX_STACK0 - 64, 64);
 }
 
 static void real_seg(CPUState *c, int seg, uint16_t sel)
@@ -466,6 +468,7 @@ static void setup_case(Fx *f, const uint8_t *code, size_t len, uint32_t seed)
     bus_mem_rw(&f->bus, data_lin(), buf, DATA_SIZE, true);
     memset(buf, 0, 256);
     bus_mem_rw(&f->bus, stack_top() - 256, buf, 256, true);
+    bus_mem_rw(&f->bus, FX_STACK0 - 64, buf, 64, true);
     cpu_set_eflags(c, EF_FIXED | (rnd() & EF_ARITH), 0xffffffffu);
     c->eip = code_start();
     c->halted = false;
@@ -529,6 +532,8 @@ static void test_random_vs_interp(void **state)
                                 i, a.data[i], t.data[i]);
                 if (memcmp(a.stack, t.stack, sizeof(a.stack)))
                     fprintf(stderr, "  stack memory differs\n");
+                if (memcmp(a.kstack, t.kstack, sizeof(a.kstack)))
+                    fprintf(stderr, "  ring-0 stack (exception frame) differs\n");
                 fprintf(stderr, "  code:");
                 for (size_t i = 0; i < len; i++)
                     fprintf(stderr, " %02x", code[i]);
