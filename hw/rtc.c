@@ -441,10 +441,19 @@ int64_t rtc_get_time(RTC *r)
 }
 
 /* Parses -rtc base=. Returns false on a malformed or out-of-range value. */
-static bool parse_base(const char *base, int64_t *out)
+static bool parse_base(const char *arg, int64_t *out)
 {
     time_t now = time(NULL);
-    if (!base || !strcmp(base, "utc")) {
+    /* The value may be followed by more -rtc suboptions (",clock=..."). */
+    char base[32];
+    if (arg) {
+        size_t n = strcspn(arg, ",");
+        if (n >= sizeof(base))
+            return false;
+        memcpy(base, arg, n);
+        base[n] = 0;
+    }
+    if (!arg || !strcmp(base, "utc")) {
         *out = (int64_t)now;
         return true;
     }

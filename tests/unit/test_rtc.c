@@ -299,6 +299,15 @@ static void test_bad_base(void **state)
         assert_null(rtc_init(&bus, bad[i], err, sizeof(err)));
         assert_non_null(strstr(err, "-rtc base"));
     }
+    /* The board may hand over the rest of the -rtc option too. */
+    RTC *ok2 = rtc_init(&bus, "2010-01-01T00:00:00,clock=host", err,
+                        sizeof(err));
+    assert_non_null(ok2);
+    assert_int_equal(rtc_get_time(ok2), utc(2010, 1, 1, 0, 0, 0));
+    rtc_free(ok2);
+    ok2 = rtc_init(&bus, "utc,clock=host", err, sizeof(err));
+    assert_non_null(ok2);
+    rtc_free(ok2);
     RTC *ok = rtc_init(&bus, "2004-02-29", err, sizeof(err));
     assert_non_null(ok);
     assert_int_equal(rtc_get_time(ok), utc(2004, 2, 29, 0, 0, 0));
