@@ -98,6 +98,15 @@ static const struct decode_fixup {
     { 1, 0x1e, -1, 1, 0x19 }, { 1, 0x1f, -1, 1, 0x19 },
 };
 
+/* Encodings capstone decodes as a later extension's instruction that a
+ * P6 executes as the older one it shares the opcode with, the prefix
+ * being ignored: F3 0F BC/BD are BSF/BSR without BMI1/LZCNT (Linux's
+ * __ffs() emits "rep; bsf" and runs it on every CPU). */
+static const struct { uint16_t cs_id, op; } cs_older[] = {
+    { X86_INS_TZCNT, OP_BSF },
+    { X86_INS_LZCNT, OP_BSR },
+};
+
 /* One-byte opcodes whose operation capstone 4.0.2 names without regard
  * to the operand size (it reports CWDE/CDQ for 98/99 in 16-bit code). */
 static const struct opsize_fixup {
@@ -412,6 +421,9 @@ int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out)
     out->modrm = x->modrm;
 
     int op = ci->id < X86_INS_ENDING ? cs_to_op[ci->id] : OP_INVALID;
+    for (unsigned i = 0; i < sizeof cs_older / sizeof *cs_older; i++)
+        if (ci->id == cs_older[i].cs_id)
+            op = cs_older[i].op;
     /* capstone names the SSE forms MOVSD/CMPSD too; those are 0F-map. */
     if ((op == OP_MOVSD || op == OP_CMPSD) && x->opcode[0] == 0x0f)
         op = OP_INVALID;

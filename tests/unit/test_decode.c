@@ -54,6 +54,19 @@ static void test_fixup_reserved_nops(void **st)
     assert_int_equal(in.op, OP_NOP);
 }
 
+static void test_older_meanings(void **st)
+{
+    Insn in;
+    /* rep bsf (TZCNT on BMI1 CPUs) is BSF on a P6 */
+    assert_int_equal(dec(32, &in, 4, 0xf3, 0x0f, 0xbc, 0xdb), 4);
+    assert_int_equal(in.op, OP_BSF);
+    assert_int_equal(in.ops[0].reg, R_EBX);
+    assert_int_equal(dec(32, &in, 4, 0xf3, 0x0f, 0xbd, 0xc1), 4);
+    assert_int_equal(in.op, OP_BSR);
+    /* POPCNT has no older meaning: #UD */
+    assert_int_equal(dec(32, &in, 4, 0xf3, 0x0f, 0xb8, 0xc1), 0);
+}
+
 static void test_fixup_cbw_names(void **st)
 {
     Insn in;
@@ -190,6 +203,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_fixup_82_alias),
         cmocka_unit_test(test_fixup_reserved_nops),
+        cmocka_unit_test(test_older_meanings),
         cmocka_unit_test(test_fixup_cbw_names),
         cmocka_unit_test(test_fixup_prefix_order),
         cmocka_unit_test(test_rep_bsf_bsr),
