@@ -710,6 +710,16 @@ static void gen_mov(Gen *g)
 
 /* String operations on the scratch area with a small ECX and either
  * direction; the pointers start far enough from both ends. */
+/* String operations on the scratch area in either direction.  Counts are
+ * mostly small, sometimes up to 64 elements (long runs are where emulators
+ * take fast paths, and the scratch area's page boundary splits some); the
+ * pointers are placed so the whole run stays inside the area. */
+static uint32_t string_ptr(Gen *g, uint32_t travel, int sz, int down)
+{
+    uint32_t lim = mem_limit(g), room = lim - travel - (uint32_t)sz;
+    return DT_SCRATCH + (down ? travel : 0) + rnd(g, room + 1);
+}
+
 static void gen_string(Gen *g)
 {
     static const uint8_t ops[] = { 0xa4, 0xa6, 0xaa, 0xac, 0xae };
@@ -717,13 +727,19 @@ static void gen_string(Gen *g)
     int cmp = ops[k] == 0xa6 || ops[k] == 0xae;
     int rep = (int)rnd(g, 3);                  /* none, F3, F2 */
     if (rep == 2 && !cmp) rep = 1;
-    uint32_t n = rnd(g, 9);
-    if (ops[k] != 0xaa) mov_r32_imm(g, ESI, DT_SCRATCH + 40 + rnd(g, mem_limit(g) - 80));
-    if (ops[k] != 0xac) mov_r32_imm(g, EDI, DT_SCRATCH + 40 + rnd(g, mem_limit(g) - 80));
+    int down = chance(g, 2);
+    uint32_t n = chance(g, 4) ? rnd(g, 65) : rnd(g, 9);
+    uint32_t travel = (rep ? n : 1) * (uint32_t)sz;
+    uint32_t si = string_ptr(g, travel, sz, down);
+    if (ops[k] != 0xaa) mov_r32_imm(g, ESI, si);
+    if (ops[k] != 0xac) {
+        uint32_t di = string_ptr(g, travel, sz, down);
+        /* CMPS over the same bytes: REPE runs to the end */
+        if (ops[k] == 0xa6 && chance(g, 3)) di = si;
+        mov_r32_imm(g, EDI, di);
+    }
     if (rep) mov_r32_imm(g, ECX, n);
-    if (cmp && chance(g, 2) && ops[k] == 0xa6)
-        mov_r32_imm(g, EDI, DT_SCRATCH + 40 + rnd(g, mem_limit(g) - 80));
-    emit1(g, 4, 0, chance(g, 2) ? 0xfc : 0xfd, -1, NULL, 0, 0);   /* cld/std */
+    emit1(g, 4, 0, down ? 0xfd : 0xfc, -1, NULL, 0, 0);       /* std/cld */
     uint8_t pfx[3] = { (uint8_t)(rep == 1 ? 0xf3 : rep == 2 ? 0xf2 : 0),
                        (uint8_t)(sz == 2 ? 0x66 : 0), 0 };
     if (ops[k] != 0xaa && ops[k] != 0xae && chance(g, 6)) {
