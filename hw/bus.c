@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include "hw/bus.h"
+#include "debug/trace.h"
 
 #define PAGE_SIZE_4K 4096ULL
 #define GiB4 0x100000000ULL
@@ -69,12 +70,13 @@ static void unimp_log(Bus *b, uint16_t port, bool write, uint32_t val,
     if (!b->log_unimp || (b->unimp_logged[port >> 3] & (1u << (port & 7))))
         return;
     b->unimp_logged[port >> 3] |= 1u << (port & 7);
+    /* Through the -d log, so -D puts it in the log file as QEMU does. */
     if (write)
-        fprintf(stderr, "unimp: out%c port 0x%04x <- 0x%x\n",
-                size == 1 ? 'b' : size == 2 ? 'w' : 'l', port, val);
+        kestrel_log("unimp: out%c port 0x%04x <- 0x%x\n",
+                    size == 1 ? 'b' : size == 2 ? 'w' : 'l', port, val);
     else
-        fprintf(stderr, "unimp: in%c port 0x%04x\n",
-                size == 1 ? 'b' : size == 2 ? 'w' : 'l', port);
+        kestrel_log("unimp: in%c port 0x%04x\n",
+                    size == 1 ? 'b' : size == 2 ? 'w' : 'l', port);
 }
 
 /* Frees an entry slot when no port maps to it any more. */
