@@ -293,15 +293,12 @@ static void reg_wr(DC *s, int r, int size, int v)
         ir_mov(f, g[r], v);
         return;
     }
+    (void)g;
+    /* A byte or word of the register in CPUState (little-endian host):
+     * AL..BL and AX..DI at its start, AH..BH one byte in. */
     int hi = size == 1 && r >= 4;
-    int gr = g[hi ? r - 4 : r];
-    int keep = tmp(s), u = tmp(s);
-    ir_op2i(f, IR_AND, keep, gr, size == 2 ? 0xffff0000u : hi ? 0xffff00ffu
-                                                             : 0xffffff00u);
-    ir_op1(f, size == 2 ? IR_EXT16U : IR_EXT8U, u, v);
-    if (hi)
-        ir_op2i(f, IR_SHL, u, u, 8);
-    ir_op2(f, IR_OR, gr, keep, u);
+    int32_t off = (int32_t)offsetof(CPUState, regs[hi ? r - 4 : r]) + hi;
+    ir_stenv(f, v, off, size == 2 ? IRM_16 : IRM_8);
 }
 
 static int gen_ea(DC *s, const InsnOperand *o)

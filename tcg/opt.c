@@ -245,6 +245,18 @@ static bool is_barrier(const IROp *op)
     }
 }
 
+/* LDENV/STENV touch CPU-state bytes that may belong to globals: those
+ * globals count as read (a partial write keeps earlier stores alive). */
+static void mark_env_overlap(const IRFunc *f, const IROp *op, bool *dead_global)
+{
+    int32_t off = (int32_t)op->imm, len = 1 << (op->cond & IRM_SIZE);
+    for (int g = 0; g < f->nglobals; g++) {
+        int32_t go = f->temps[g].env_off;
+        if (go < off + len && off < go + 4)
+            dead_global[g] = false;
+    }
+}
+
 static void remove_dead(IRFunc *f)
 {
     static uint16_t uses[IR_MAX_TEMPS];
@@ -279,7 +291,9 @@ static void remove_dead(IRFunc *f)
                 continue;
             }
         }
-        if (is_barrier(op)) {
+        if (op->opc == IR_LDENV || op->opc == IR_STENV) {
+            mark_env_overlap(f, op, dead_global);
+        } else if (is_barrier(op)) {
             memset(dead_global, 0, sizeof(bool) * (size_t)f->nglobals);
         } else {
             for (int k = 0; k < nd; k++)
