@@ -57,11 +57,14 @@ typedef struct LinuxHeader {
 int linux_parse_header(const uint8_t *img, size_t len, LinuxHeader *h,
                        char *err, size_t n);
 
-/* Loads a bzImage (+ initrd, + cmdline) for direct boot: kernel at 1 MiB,
- * initrd at the top of low RAM below initrd_addr_max, boot_params at
- * 0x90000-ish with the e820 map, cmdline after it; ACPI tables in RAM with
- * the RSDP in the BIOS area; the CPU in flat 32-bit protected mode at the
- * 32-bit entry with ESI = boot_params. Call after cpu_reset. */
+/* Loads a bzImage (+ initrd, + cmdline) for direct boot: protected-mode
+ * kernel at 1 MiB, initrd page-aligned at the top of low RAM (below the
+ * 64 KiB ACPI area and initrd_addr_max), boot_params (zero page) at
+ * 0x10000 with the e820 map, cmdline at 0x20000, GDT at 0x8000; ACPI
+ * tables at the top of low RAM with the RSDP at 0xF0000; the CPU in flat
+ * 32-bit protected mode at the 32-bit entry with ESI = boot_params. Call
+ * after cpu_reset and the device resets, with piix_firmware_setup done
+ * (the PM block must be decoded at the FADT's ports). */
 int load_linux(Bus *b, CPUState *cpu, const char *kernel, const char *initrd,
                const char *cmdline, const AcpiConfig *acpi, char *err,
                size_t n);
