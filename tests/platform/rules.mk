@@ -14,7 +14,8 @@ $(PLAT_OUT)/platform.elf: $(PLAT_SRC)/kernel.c $(PLAT_SRC)/entry.S $(PLAT_SRC)/p
 	@mkdir -p $(PLAT_OUT)
 	$(PLAT_CC32) $(PLAT_CFLAGS) -nostdlib -static -no-pie \
 	    -Wl,-T,$(PLAT_SRC)/platform.ld -Wl,--build-id=none -Wl,--no-warn-rwx-segments -o $@ \
-	    $(PLAT_SRC)/entry.S $(PLAT_SRC)/kernel.c
+	    $(PLAT_SRC)/entry.S $(PLAT_SRC)/kernel.c || \
+	    { echo "check-platform: building the i386 test kernel failed: it needs '$(PLAT_CC32) -m32' (gcc-multilib)"; exit 1; }
 
 .PHONY: check-platform
 check-platform: kestrel $(PLAT_OUT)/platform.elf
