@@ -337,10 +337,11 @@ static void piix_reset(void *opaque)
 static void piix_post_load(void *opaque)
 {
     PIIX *p = opaque;
-    uint16_t pm = p->st.pm_io_base, smb = p->st.smb_io_base;
+    /* The loaded bases say nothing about what is registered on the bus
+     * now: map the blocks afresh from the (loaded) PM config space. A
+     * block left at an old base keeps bounds-checked handlers. */
     p->st.pm_io_base = 0;
     p->st.smb_io_base = 0;
-    (void)pm; (void)smb;
     pm_io_update(p);
     pam_update(p);
     pci_update_irq_routing(p->pci);
