@@ -15,10 +15,6 @@ static const uint16_t cs_to_op[X86_INS_ENDING] = {
 #define INSN_MAP(n) [X86_INS_##n] = OP_##n,
     INSN_OPS(INSN_MAP)
 #undef INSN_MAP
-    /* F3 0F BC/BD are TZCNT/LZCNT only on CPUs with BMI1/ABM; a P6 ignores
-     * the F3 and runs BSF/BSR (Linux's __ffs uses "rep; bsf" on purpose). */
-    [X86_INS_TZCNT] = OP_BSF,
-    [X86_INS_LZCNT] = OP_BSR,
 };
 
 static const char *const op_names[OP_COUNT] = {

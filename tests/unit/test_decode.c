@@ -98,21 +98,6 @@ static void test_fixup_prefix_order(void **st)
     assert_int_equal(in.op, OP_PAUSE);
 }
 
-static void test_rep_bsf_bsr(void **st)
-{
-    Insn in;
-    /* F3 0F BC/BD: TZCNT/LZCNT need BMI1/ABM; a P6 runs BSF/BSR (the
-     * Debian i386 kernel's get_mtrr_state executes "rep bsf"). */
-    assert_int_equal(dec(32, &in, 4, 0xf3, 0x0f, 0xbc, 0xdb), 4);
-    assert_int_equal(in.op, OP_BSF);
-    assert_int_equal(in.flags_written, EF_ZF);
-    assert_int_equal(dec(32, &in, 4, 0xf3, 0x0f, 0xbd, 0xc1), 4);
-    assert_int_equal(in.op, OP_BSR);
-    /* F3 0F B8 (POPCNT) stays #UD: not advertised */
-    dec(32, &in, 4, 0xf3, 0x0f, 0xb8, 0xc1);
-    assert_int_equal(in.op, OP_INVALID);
-}
-
 static void test_lock_rules(void **st)
 {
     Insn in;
@@ -206,7 +191,6 @@ int main(void)
         cmocka_unit_test(test_older_meanings),
         cmocka_unit_test(test_fixup_cbw_names),
         cmocka_unit_test(test_fixup_prefix_order),
-        cmocka_unit_test(test_rep_bsf_bsr),
         cmocka_unit_test(test_lock_rules),
         cmocka_unit_test(test_invalid),
         cmocka_unit_test(test_operands),
