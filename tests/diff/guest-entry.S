@@ -1,6 +1,12 @@
 /* Multiboot v1 entry of the difftest guest kernel: a flat GDT of its own,
  * an IDT whose handlers turn an exception inside a case into a result (so
- * one bad case does not end the run), and the exit paths. */
+ * one bad case does not end the run), and the exit paths.
+ *
+ * Cases run in ring 0 (difftest_enter in run.S, shared with the native
+ * runner) or, with "ring3" on the command line, in ring 3 like the native
+ * ones (difftest_enter_user below): an IRET into the case, an INT 0x30 out
+ * of it, exceptions and timer interrupts on the TSS's ring-0 stack, so the
+ * case's own stack never sees a frame. */
 #include "difftest.h"
 #define C(off) (DT_CTRL + (off))
 #define MB_MAGIC 0x1badb002
@@ -76,9 +82,11 @@ isr_common:
     mov 16(%esp), %eax
     mov %eax, C(DT_C_OUT_EFL)
     lea 20(%esp), %eax
-    mov %eax, C(DT_C_OUT + 16)
-    mov C(DT_C_HOST_ESP), %esp
-    jmp difftest_return
+    testl $3, 12(%esp)               /* from ring 3: the frame has ESP */
+    jz 1f
+    mov 20(%esp), %eax
+1:  mov %eax, C(DT_C_OUT + 16)
+    jmp back_to_kernel
 kernel_fault:
     mov $stack_top, %eax
     xchg %eax, %esp
@@ -86,6 +94,87 @@ kernel_fault:
     push (%eax)                      /* vector */
     call kernel_panic
     jmp guest_halt
+
+/* Ring-3 cases end here: the exit jump lands on this INT 0x30 (gate DPL 3),
+ * which reaches exit_gate on the ring-0 stack with every register intact. */
+    .globl user_exit_stub
+user_exit_stub:
+    int $0x30
+    .globl exit_gate
+exit_gate:
+    mov %eax, C(DT_C_OUT + 0)
+    mov %ecx, C(DT_C_OUT + 4)
+    mov %edx, C(DT_C_OUT + 8)
+    mov %ebx, C(DT_C_OUT + 12)
+    mov %ebp, C(DT_C_OUT + 20)
+    mov %esi, C(DT_C_OUT + 24)
+    mov %edi, C(DT_C_OUT + 28)
+    mov 8(%esp), %eax                /* EFLAGS */
+    mov %eax, C(DT_C_OUT_EFL)
+    mov 12(%esp), %eax               /* ESP */
+    mov %eax, C(DT_C_OUT + 16)
+    movl $0, C(DT_C_IN_CASE)
+back_to_kernel:
+    mov $0x10, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %fs
+    mov %ax, %gs
+    mov C(DT_C_HOST_ESP), %esp
+    jmp difftest_return
+
+/* void difftest_enter_user(uint32_t if_flag): the ring-3 twin of
+ * difftest_enter: IRET to CS 0x1b / SS 0x23 with the case's registers and
+ * flags (plus IF when timer interrupts are on). */
+    .globl difftest_enter_user
+difftest_enter_user:
+    mov 4(%esp), %ecx
+    push %ebp
+    push %ebx
+    push %esi
+    push %edi
+    mov %esp, C(DT_C_HOST_ESP)
+    pushf
+    pop %eax
+    andl $~(DT_FL_CASE | 0x200 | 0x3000 | 0x4000 | 0x40000 | 0x200000), %eax
+    mov C(DT_C_IN_EFL), %edx
+    andl $DT_FL_CASE, %edx
+    or %edx, %eax
+    or %ecx, %eax
+    pushl $0x23                      /* SS */
+    pushl C(DT_C_IN + 16)            /* ESP */
+    push %eax                        /* EFLAGS */
+    pushl $0x1b                      /* CS */
+    pushl C(DT_C_ENTRY)              /* EIP */
+    mov $0x23, %ax
+    mov %ax, %ds
+    mov %ax, %es
+    mov %ax, %fs
+    mov %ax, %gs
+    mov C(DT_C_IN + 0), %eax
+    mov C(DT_C_IN + 4), %ecx
+    mov C(DT_C_IN + 8), %edx
+    mov C(DT_C_IN + 12), %ebx
+    mov C(DT_C_IN + 20), %ebp
+    mov C(DT_C_IN + 24), %esi
+    mov C(DT_C_IN + 28), %edi
+    iret
+
+/* Timer and other PIC interrupts: acknowledge, count, return; nothing of
+ * the interrupted case changes. */
+    .globl irq_master, irq_slave, irq_count
+irq_slave:
+    push %eax
+    mov $0x20, %al
+    out %al, $0xa0
+    jmp 1f
+irq_master:
+    push %eax
+1:  mov $0x20, %al
+    out %al, $0x20
+    incl %ss:irq_count
+    pop %eax
+    iret
 
     .globl idt_load
 idt_load:
@@ -106,22 +195,27 @@ isr_table:
     .set i, i + 1
     .endr
 
-    .align 8
-gdt:
-    .quad 0
-    .quad 0x00cf9a000000ffff         /* 0x08: code, base 0, limit 4 GiB */
-    .quad 0x00cf92000000ffff         /* 0x10: data */
 gdt_desc:
-    .word gdt_desc - gdt - 1
+    .word gdt_end - gdt - 1
     .long gdt
 idt_null:
     .word 0
     .long 0
 
     .data
-    .globl mb_magic, mb_info
+    .globl mb_magic, mb_info, gdt
 mb_magic: .long 0
 mb_info:  .long 0
+irq_count: .long 0
+    .align 8
+gdt:
+    .quad 0
+    .quad 0x00cf9a000000ffff         /* 0x08: code, base 0, limit 4 GiB */
+    .quad 0x00cf92000000ffff         /* 0x10: data */
+    .quad 0x00cffa000000ffff         /* 0x18: ring-3 code */
+    .quad 0x00cff2000000ffff         /* 0x20: ring-3 data */
+    .quad 0                          /* 0x28: the TSS, filled in by kmain */
+gdt_end:
 
     .bss
     .align 16

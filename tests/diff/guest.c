@@ -8,6 +8,13 @@
 
 void difftest_enter(void);
 void difftest_exit(void);
+void difftest_enter_user(uint32_t if_flag);
+void user_exit_stub(void);
+void exit_gate(void);
+void irq_master(void);
+void irq_slave(void);
+extern uint32_t irq_count;
+extern uint64_t gdt[6];
 void idt_load(const void *desc);
 void guest_halt(void) __attribute__((noreturn));
 void kmain(void);
@@ -89,7 +96,60 @@ void kernel_panic(uint32_t vector, uint32_t eip)
 }
 
 struct idt_entry { uint16_t off_lo, sel; uint8_t zero, type; uint16_t off_hi; };
-static struct idt_entry idt[32];
+static struct idt_entry idt[0x31];
+
+static void set_gate(int v, void (*fn)(void), uint8_t type)
+{
+    uint32_t a = (uint32_t)(uintptr_t)fn;
+    idt[v].off_lo = (uint16_t)a;
+    idt[v].off_hi = (uint16_t)(a >> 16);
+    idt[v].sel = 0x08;
+    idt[v].zero = 0;
+    idt[v].type = type;
+}
+
+/* The TSS only supplies the ring-0 stack for ring-3 cases. */
+static struct { uint32_t link, esp0, ss0, rest[22]; uint16_t trap, iomap; } tss;
+static uint8_t irq_stack[8192] __attribute__((aligned(16)));
+
+/* Multiboot command line options: "ring3" runs cases in ring 3, "irq"
+ * (with ring3) lets the PIT interrupt them about 18,600 times a second. */
+static int opt_ring3, opt_irq;
+
+static int has_word(const char *s, const char *w)
+{
+    for (; *s; s++) {
+        int i = 0;
+        while (w[i] && s[i] == w[i]) i++;
+        if (!w[i] && (s[i] == 0 || s[i] == ' ' || s[i] == ',')) return 1;
+    }
+    return 0;
+}
+
+static void setup_ring3(void)
+{
+    uint32_t base = (uint32_t)(uintptr_t)&tss, limit = sizeof tss - 1;
+    tss.esp0 = (uint32_t)(uintptr_t)(irq_stack + sizeof irq_stack);
+    tss.ss0 = 0x10;
+    tss.iomap = sizeof tss;
+    gdt[5] = (uint64_t)(limit & 0xffff) | (uint64_t)(base & 0xffffff) << 16 |
+             (uint64_t)0x89 << 40 | (uint64_t)(limit >> 16 & 0xf) << 48 |
+             (uint64_t)(base >> 24) << 56;
+    __asm__ volatile("ltr %w0" : : "r"(0x28));
+}
+
+static void setup_irq(void)
+{
+    /* 8259s: vectors 0x20/0x28, only IRQ 0 unmasked */
+    static const uint8_t seq[][2] = {
+        { 0x20, 0x11 }, { 0xa0, 0x11 }, { 0x21, 0x20 }, { 0xa1, 0x28 },
+        { 0x21, 0x04 }, { 0xa1, 0x02 }, { 0x21, 0x01 }, { 0xa1, 0x01 },
+        { 0x21, 0xfe }, { 0xa1, 0xff },
+        /* PIT channel 0, rate generator, divisor 64 (18.6 kHz) */
+        { 0x43, 0x34 }, { 0x40, 0x40 }, { 0x40, 0x00 },
+    };
+    for (unsigned i = 0; i < sizeof seq / sizeof *seq; i++) outb(seq[i][0], seq[i][1]);
+}
 static struct { uint16_t limit; uint32_t base; } __attribute__((packed)) idt_desc;
 
 static uint32_t rd32(const uint8_t *p)
@@ -114,13 +174,17 @@ void kmain(void)
     if (end < start || (start < DT_CTRL + DT_MAP_SIZE && end > DT_CTRL))
         finish("module overlaps the fixed test area at 16 MiB", 0);
 
-    for (int v = 0; v < 32; v++) {
-        idt[v].off_lo = (uint16_t)isr_table[v];
-        idt[v].off_hi = (uint16_t)(isr_table[v] >> 16);
-        idt[v].sel = 0x08;
-        idt[v].zero = 0;
-        idt[v].type = 0x8e;      /* present, ring 0, 32-bit interrupt gate */
+    if (rd32(mbi) & (1u << 2)) {
+        const char *cmd = (const char *)(uintptr_t)rd32(mbi + 16);
+        opt_ring3 = has_word(cmd, "ring3");
+        opt_irq = opt_ring3 && has_word(cmd, "irq");
     }
+    /* present 32-bit interrupt gates; INT3, INTO and the exit INT 0x30
+     * may be raised from ring 3 (DPL 3) */
+    for (int v = 0; v < 32; v++)
+        set_gate(v, (void (*)(void))(uintptr_t)isr_table[v], v == 3 || v == 4 ? 0xee : 0x8e);
+    for (int v = 0x20; v < 0x30; v++) set_gate(v, v < 0x28 ? irq_master : irq_slave, 0x8e);
+    set_gate(0x30, exit_gate, 0xee);
     idt_desc.limit = sizeof idt - 1;
     idt_desc.base = (uint32_t)(uintptr_t)idt;
     idt_load(&idt_desc);
@@ -133,12 +197,16 @@ void kmain(void)
     if (h.magic != DT_FILE_MAGIC || h.version != DT_VERSION) finish("module is not a cases file", 0);
     serial_puts("difftest: ");
     serial_dec(h.count);
-    serial_puts(" cases\n");
+    serial_puts(opt_ring3 ? (opt_irq ? " cases in ring 3 with timer interrupts\n"
+                                     : " cases in ring 3\n") : " cases\n");
+    if (opt_ring3) setup_ring3();
+    if (opt_irq) setup_irq();
 
     uint8_t *ctrl = (uint8_t *)(uintptr_t)DT_CTRL;
     uint8_t *scratch = (uint8_t *)(uintptr_t)DT_SCRATCH;
     uint8_t *code = (uint8_t *)(uintptr_t)DT_CODE;
-    uint32_t entry = DT_CODE, exitp = (uint32_t)(uintptr_t)difftest_exit;
+    uint32_t entry = DT_CODE;
+    uint32_t exitp = (uint32_t)(uintptr_t)(opt_ring3 ? user_exit_stub : difftest_exit);
     uint32_t off = sizeof h;
     for (uint32_t i = 0; i < h.count; i++) {
         struct dt_case c;
@@ -161,7 +229,8 @@ void kmain(void)
         uint32_t one = 1;
         memcpy(ctrl + DT_C_IN_CASE, &one, 4);
         __asm__ volatile("" ::: "memory");
-        difftest_enter();
+        if (opt_ring3) difftest_enter_user(opt_irq ? 0x200 : 0);
+        else difftest_enter();
         __asm__ volatile("" ::: "memory");
         memset(ctrl + DT_C_IN_CASE, 0, 4);
 
@@ -185,5 +254,10 @@ void kmain(void)
     }
     struct dt_done d = { DT_DONE_MAGIC, h.count };
     debug_write(&d, sizeof d);
+    if (opt_irq) {
+        serial_puts("difftest: ");
+        serial_dec(irq_count);
+        serial_puts(" timer interrupts during the run\n");
+    }
     finish("all cases done", 1);
 }

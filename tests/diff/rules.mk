@@ -46,7 +46,8 @@ $(DIFF_BIN)/difftest.elf: $(DIFF_SRC)/guest.c $(DIFF_SRC)/guest-entry.S $(DIFF_S
 	    -Wl,-T,$(DIFF_SRC)/guest.ld -Wl,--build-id=none -o $@ \
 	    $(DIFF_SRC)/guest-entry.S $(DIFF_SRC)/guest.c $(DIFF_SRC)/run.S || $(DIFF_NO_M32)
 
-.PHONY: check-diff-interp check-diff-tcg check-diff-long check-diff-qemu difftest-tools
+.PHONY: check-diff-interp check-diff-tcg check-diff-ring3 check-diff-long check-diff-qemu \
+    check-diff-qemu-ring3 difftest-tools
 difftest-tools: $(DIFF_TOOLS)
 
 ifeq ($(HOST_ARCH),x86_64)
@@ -58,18 +59,23 @@ check-diff-tcg: kestrel $(DIFF_TOOLS)
 # make check-diff (and check-full): 10,000 cases on each engine.
 check-diff: kestrel $(DIFF_TOOLS)
 	@sh $(DIFF_SRC)/run.sh interp,tcg 10000 2 $(DIFF_OUT) ./kestrel
+# Ring 3 (as natively) with PIT interrupts landing inside cases.
+check-diff-ring3: kestrel $(DIFF_TOOLS)
+	@DT_GUEST_ARGS="ring3 irq" sh $(DIFF_SRC)/run.sh interp,tcg 3000 5 $(DIFF_OUT) ./kestrel
 # Long sequences (up to 60 items, a few hundred instructions per case).
 check-diff-long: kestrel $(DIFF_TOOLS)
 	@DT_MAX_ITEMS=60 sh $(DIFF_SRC)/run.sh interp,tcg 3000 4 $(DIFF_OUT) ./kestrel
 # The harness itself against QEMU (skipped when QEMU is not installed).
 check-diff-qemu: $(DIFF_TOOLS)
 	@sh $(DIFF_SRC)/run.sh qemu 10000 3 $(DIFF_OUT) ./kestrel
+check-diff-qemu-ring3: $(DIFF_TOOLS)
+	@DT_GUEST_ARGS="ring3 irq" sh $(DIFF_SRC)/run.sh qemu 10000 3 $(DIFF_OUT) ./kestrel
 else
 # The reference is the host CPU: nothing to compare against elsewhere.
-check-diff-interp check-diff-tcg check-diff check-diff-long check-diff-qemu:
+check-diff-interp check-diff-tcg check-diff-ring3 check-diff check-diff-long check-diff-qemu check-diff-qemu-ring3:
 	@echo "$@: skipped: the host CPU ($(HOST_ARCH)) cannot run the i386 reference side"
 	@echo "0 passed, 0 failed"
 endif
 
-CHECK_SUITES += check-diff-interp check-diff-tcg
-FULL_SUITES += check-diff check-diff-long check-diff-qemu
+CHECK_SUITES += check-diff-interp check-diff-tcg check-diff-ring3
+FULL_SUITES += check-diff check-diff-long check-diff-qemu check-diff-qemu-ring3

@@ -8,7 +8,8 @@
 # Environment: DT_ITEMS=div,shift,... generates only those item kinds (see
 # gen.c); DT_MAX_ITEMS=N makes cases of 1..N items (default 10);
 # DT_STRICT_FLAGS=1 also compares the flags the SDM leaves
-# undefined; DIFF_TIMEOUT=seconds per emulator run.
+# undefined; DIFF_TIMEOUT=seconds per emulator run; DT_GUEST_ARGS="ring3 irq"
+# (the kernel command line) runs the cases in ring 3, with timer interrupts.
 # Files stay in OUTDIR/run-ENGINE-COUNT/ (cases, expected, actual, log).
 set -u
 engines=$1 count=$2 seed=$3 out=$4 kestrel=$5
@@ -23,6 +24,8 @@ fail_line() {   # engine, reason: counts every case as failed
 
 for engine in $(echo "$engines" | tr ',' ' '); do
     dir=$out/run-$engine-$count${DT_MAX_ITEMS:+-long$DT_MAX_ITEMS}
+    args=${DT_GUEST_ARGS:-}
+    [ -n "$args" ] && dir=$dir-$(echo "$args" | tr -c 'a-z0-9\n' '-')
     mkdir -p "$dir"
     rm -f "$dir/actual.bin" "$dir/log.txt"
     compat=
@@ -46,7 +49,7 @@ for engine in $(echo "$engines" | tr ',' ' '); do
             continue
         fi
         timeout "$timeout_s" qemu-system-i386 -display none -no-reboot \
-            -kernel "$bin/difftest.elf" -initrd "$dir/cases.bin" \
+            -kernel "$bin/difftest.elf" -initrd "$dir/cases.bin" -append "$args" \
             -device isa-debug-exit,iobase=0xf4,iosize=4 \
             -debugcon "file:$dir/actual.bin" -serial "file:$dir/log.txt" \
             >"$dir/stdout.txt" 2>&1
@@ -58,7 +61,7 @@ for engine in $(echo "$engines" | tr ',' ' '); do
             fail_line "$engine" "no kestrel binary at $kestrel"; continue
         fi
         timeout "$timeout_s" "$kestrel" -nographic -no-reboot -accel "$engine" \
-            -kernel "$bin/difftest.elf" -initrd "$dir/cases.bin" \
+            -kernel "$bin/difftest.elf" -initrd "$dir/cases.bin" -append "$args" \
             -device isa-debug-exit -debugcon "file:$dir/actual.bin" \
             </dev/null >"$dir/log.txt" 2>&1
         rc=$?
@@ -67,6 +70,7 @@ for engine in $(echo "$engines" | tr ',' ' '); do
         fail_line "$engine" "unknown engine"; continue
         ;;
     esac
+    grep "timer interrupts" "$dir/log.txt" 2>/dev/null | sed "s/^/diff-$engine: /"
     if [ $rc -eq 124 ]; then
         echo "diff-$engine: the emulator did not finish within ${timeout_s}s (killed)"
     fi
