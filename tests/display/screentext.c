@@ -263,22 +263,29 @@ static char recognise(const uint32_t *px, int w, int x0, int y0, int cw,
             if (px[(y0 + y) * w + x0 + x] != cols[bgk])
                 bits[y] |= (uint8_t)(0x80 >> x);
     }
-    int best = ' ', best_d = 1 << 30;
+    /* Exact glyphs first; then allow fully lit rows low in the cell to be
+     * the text cursor drawn over the character. */
+    int best = ' ', best_d = 1 << 30, best_c = ' ', best_cd = 1 << 30;
     for (int ch = 0x20; ch < 0x7f; ch++) {
-        int d = 0;
+        int d = 0, dc = 0;
         for (int y = 0; y < 16; y++) {
-            /* A fully lit row is the text cursor (or an underline). */
-            if (bits[y] == 0xff && y >= 12)
-                continue;
-            d += __builtin_popcount(bits[y] ^ font[ch * 16 + y]);
+            int e = __builtin_popcount(bits[y] ^ font[ch * 16 + y]);
+            d += e;
+            if (!(bits[y] == 0xff && y >= 12))
+                dc += e;
         }
         if (d < best_d) {
             best_d = d;
             best = ch;
         }
+        if (dc < best_cd) {
+            best_cd = dc;
+            best_c = ch;
+        }
     }
-    /* A cursor or an unknown glyph: allow a couple of differing dots. */
-    return best_d <= 3 ? (char)best : '?';
+    if (best_d <= 3)
+        return (char)best;
+    return best_cd <= 3 ? (char)best_c : '?';
 }
 
 int main(int argc, char **argv)
