@@ -289,19 +289,39 @@ static bool is_revoked(const Revoked *r, const uint8_t hash[20])
 
 /* ---- one test ---- */
 
-/* REGS bit order on 16-bit CPUs. */
+/* The registers a test names, whichever layout it uses: REGS (16-bit
+ * CPUs) or RG32 (32-bit CPUs, where G_AX is EAX and so on). */
 enum { G_AX, G_BX, G_CX, G_DX, G_CS, G_SS, G_DS, G_ES, G_SP, G_BP, G_SI,
-       G_DI, G_IP, G_FLAGS, G_NREGS };
-static const char *const greg_name[G_NREGS] = {
-    "ax", "bx", "cx", "dx", "cs", "ss", "ds", "es", "sp", "bp", "si", "di",
-    "ip", "flags",
+       G_DI, G_IP, G_FLAGS, G_FS, G_GS, G_CR0, G_CR3, G_DR6, G_DR7,
+       G_NREGS };
+static const char *const greg_name[2][G_NREGS] = {
+    { "ax", "bx", "cx", "dx", "cs", "ss", "ds", "es", "sp", "bp", "si", "di",
+      "ip", "flags", "fs", "gs", "cr0", "cr3", "dr6", "dr7" },
+    { "eax", "ebx", "ecx", "edx", "cs", "ss", "ds", "es", "esp", "ebp", "esi",
+      "edi", "eip", "eflags", "fs", "gs", "cr0", "cr3", "dr6", "dr7" },
 };
+/* Bit order of REGS and of RG32. */
+static const uint8_t regs16_order[] = {
+    G_AX, G_BX, G_CX, G_DX, G_CS, G_SS, G_DS, G_ES, G_SP, G_BP, G_SI, G_DI,
+    G_IP, G_FLAGS,
+};
+static const uint8_t regs32_order[] = {
+    G_CR0, G_CR3, G_AX, G_BX, G_CX, G_DX, G_SI, G_DI, G_BP, G_SP, G_CS,
+    G_DS, G_ES, G_FS, G_GS, G_SS, G_IP, G_FLAGS, G_DR6, G_DR7,
+};
+static bool is_seg(int g)
+{
+    return g == G_CS || g == G_SS || g == G_DS || g == G_ES || g == G_FS ||
+           g == G_GS;
+}
 
 typedef struct RamEnt { uint32_t addr; uint8_t val; } RamEnt;
 
 typedef struct State {
     bool has[G_NREGS];
-    uint16_t r[G_NREGS];
+    uint32_t r[G_NREGS];
+    bool has_mask;        /* RMSK/RM32 inside FINA */
+    uint32_t mask[G_NREGS];
     const uint8_t *ram;   /* count x (u32 addr, u8 val) */
     uint32_t nram;
 } State;
@@ -311,15 +331,39 @@ typedef struct Test {
     const uint8_t *bytes;
     uint32_t nbytes;
     State init, fina;
+    bool wide;            /* RG32 layout */
     bool has_excp;
     uint8_t excp_vec;
     uint32_t excp_flags_addr;
     uint8_t hash[20];
 } Test;
 
-static bool parse_state(Buf b, State *s)
+/* REGS/RG32/RMSK/RM32 payload: a bit mask, then one value per set bit. */
+static bool parse_regs(Buf p, bool wide, bool *has, uint32_t *r)
+{
+    uint32_t mask = 0;
+    const uint8_t *order = wide ? regs32_order : regs16_order;
+    int n = wide ? (int)sizeof regs32_order : (int)sizeof regs16_order;
+    if (!take(&p, &mask, wide ? 4 : 2))
+        return false;
+    for (int i = 0; i < n; i++) {
+        if (!(mask & (1u << i)))
+            continue;
+        uint32_t v = 0;
+        if (!take(&p, &v, wide ? 4 : 2))
+            return false;
+        r[order[i]] = v;
+        if (has)
+            has[order[i]] = true;
+    }
+    return true;
+}
+
+static bool parse_state(Buf b, State *s, bool *wide)
 {
     memset(s, 0, sizeof *s);
+    for (int i = 0; i < G_NREGS; i++)
+        s->mask[i] = 0xffffffffu;
     while (b.len >= 8) {
         char id[4] = { 0 };
         uint32_t len = 0;
@@ -329,17 +373,14 @@ static bool parse_state(Buf b, State *s)
             return false;
         Buf p = { b.p, len };
         take(&b, NULL, len);
-        if (!memcmp(id, "REGS", 4)) {
-            uint16_t mask;
-            if (!take(&p, &mask, 2))
+        if (!memcmp(id, "REGS", 4) || !memcmp(id, "RG32", 4)) {
+            *wide = id[1] == 'G';
+            if (!parse_regs(p, *wide, s->has, s->r))
                 return false;
-            for (int i = 0; i < G_NREGS; i++) {
-                if (!(mask & (1u << i)))
-                    continue;
-                if (!take(&p, &s->r[i], 2))
-                    return false;
-                s->has[i] = true;
-            }
+        } else if (!memcmp(id, "RMSK", 4) || !memcmp(id, "RM32", 4)) {
+            s->has_mask = true;
+            if (!parse_regs(p, id[2] == '3', NULL, s->mask))
+                return false;
         } else if (!memcmp(id, "RAM ", 4)) {
             uint32_t n;
             if (!take(&p, &n, 4) || p.len / 5 < n)
@@ -377,10 +418,10 @@ static bool parse_test(Buf b, Test *t)
             t->bytes = p.p + 4;
             t->nbytes = n > len - 4 ? len - 4 : n;
         } else if (!memcmp(id, "INIT", 4)) {
-            if (!parse_state(p, &t->init))
+            if (!parse_state(p, &t->init, &t->wide))
                 return false;
         } else if (!memcmp(id, "FINA", 4)) {
-            if (!parse_state(p, &t->fina))
+            if (!parse_state(p, &t->fina, &t->wide))
                 return false;
         } else if (!memcmp(id, "EXCP", 4) && len >= 5) {
             t->has_excp = true;
@@ -397,6 +438,9 @@ static bool parse_test(Buf b, Test *t)
  * wired to RAM writes as a board would. */
 static Bus bus;
 static CPUState *cpu;
+/* The recording CPU is a 286 ("C286" in the MOO chunk): its real-mode
+ * FLAGS bits 12-15 are not comparable with a 386 or later. */
+static bool cpu286;
 #define RAM_SIZE (16u << 20)
 
 static void code_write(void *opaque, uint64_t pa, size_t len)
@@ -437,28 +481,41 @@ static bool init_has(const Test *t, uint32_t addr)
     return false;
 }
 
+static int gpr_of(int g)
+{
+    static const int8_t map[G_NREGS] = {
+        [G_AX] = R_EAX, [G_BX] = R_EBX, [G_CX] = R_ECX, [G_DX] = R_EDX,
+        [G_SP] = R_ESP, [G_BP] = R_EBP, [G_SI] = R_ESI, [G_DI] = R_EDI,
+    };
+    return map[g];
+}
+
 static void set_state(const Test *t)
 {
     CPUState *c = cpu;
     cpu_reset(c);
     const State *s = &t->init;
-    const int gpr[] = { [G_AX] = R_EAX, [G_BX] = R_EBX, [G_CX] = R_ECX,
-                        [G_DX] = R_EDX, [G_SP] = R_ESP, [G_BP] = R_EBP,
-                        [G_SI] = R_ESI, [G_DI] = R_EDI };
     for (int i = 0; i < G_NREGS; i++) {
         if (!s->has[i])
             continue;
+        uint32_t v = s->r[i];
         switch (i) {
-        case G_CS: cpu_set_seg_real(c, R_CS, s->r[i]); break;
-        case G_SS: cpu_set_seg_real(c, R_SS, s->r[i]); break;
-        case G_DS: cpu_set_seg_real(c, R_DS, s->r[i]); break;
-        case G_ES: cpu_set_seg_real(c, R_ES, s->r[i]); break;
-        case G_IP: c->eip = s->r[i]; break;
+        case G_CS: cpu_set_seg_real(c, R_CS, (uint16_t)v); break;
+        case G_SS: cpu_set_seg_real(c, R_SS, (uint16_t)v); break;
+        case G_DS: cpu_set_seg_real(c, R_DS, (uint16_t)v); break;
+        case G_ES: cpu_set_seg_real(c, R_ES, (uint16_t)v); break;
+        case G_FS: cpu_set_seg_real(c, R_FS, (uint16_t)v); break;
+        case G_GS: cpu_set_seg_real(c, R_GS, (uint16_t)v); break;
+        case G_IP: c->eip = v; break;
         case G_FLAGS:
             /* Bits 12-15 mean nothing comparable in 286 real mode. */
-            cpu_set_eflags(c, s->r[i] & 0x0fff, 0xffffffffu);
+            cpu_set_eflags(c, cpu286 ? v & 0x0fff : v, 0xffffffffu);
             break;
-        default: c->regs[gpr[i]] = s->r[i]; break;
+        case G_CR0: c->cr0 = v & ~(CR0_PE | CR0_PG); break;
+        case G_CR3: c->cr3 = v; break;
+        case G_DR6: c->dr[6] = v; break;
+        case G_DR7: c->dr[7] = v; break;
+        default: c->regs[gpr_of(i)] = v; break;
         }
     }
     c->halted = false;
@@ -473,24 +530,26 @@ static void set_state(const Test *t)
                 poke(0x30 + a, bus.ram[0x34 + a]);
 }
 
-static uint16_t get_reg(CPUState *c, int i)
+/* A register as the test names it (16-bit CPUs see the low halves). */
+static uint32_t get_reg(CPUState *c, int i, bool wide)
 {
+    uint32_t v;
     switch (i) {
-    case G_AX: return (uint16_t)c->regs[R_EAX];
-    case G_BX: return (uint16_t)c->regs[R_EBX];
-    case G_CX: return (uint16_t)c->regs[R_ECX];
-    case G_DX: return (uint16_t)c->regs[R_EDX];
     case G_CS: return c->seg[R_CS].sel;
     case G_SS: return c->seg[R_SS].sel;
     case G_DS: return c->seg[R_DS].sel;
     case G_ES: return c->seg[R_ES].sel;
-    case G_SP: return (uint16_t)c->regs[R_ESP];
-    case G_BP: return (uint16_t)c->regs[R_EBP];
-    case G_SI: return (uint16_t)c->regs[R_ESI];
-    case G_DI: return (uint16_t)c->regs[R_EDI];
-    case G_IP: return (uint16_t)c->eip;
-    default: return (uint16_t)cpu_get_eflags(c);
+    case G_FS: return c->seg[R_FS].sel;
+    case G_GS: return c->seg[R_GS].sel;
+    case G_IP: v = c->eip; break;
+    case G_FLAGS: v = cpu_get_eflags(c); break;
+    case G_CR0: v = c->cr0; break;
+    case G_CR3: v = c->cr3; break;
+    case G_DR6: v = c->dr[6]; break;
+    case G_DR7: v = c->dr[7]; break;
+    default: v = c->regs[gpr_of(i)]; break;
     }
+    return wide ? v : v & 0xffff;
 }
 
 /* The run loop of the test machine: cpu_raise delivers an exception and
@@ -526,8 +585,12 @@ static const char *run_test(const Test *t, uint32_t flags_mask, int opcode,
         return why;
     }
 
-    /* Registers. */
-    flags_mask &= 0x0fff;
+    /* Registers. The FLAGS mask (metadata's undefined flags, and bits
+     * 12-15 on a 286) covers the low word; a 32-bit EFLAGS is compared
+     * whole above it. */
+    flags_mask &= cpu286 ? 0x0fff : 0xffff;
+    if (t->wide)
+        flags_mask |= 0xffff0000u;
     bool string_fault = t->has_excp && t->excp_vec == 13 &&
         ((opcode >= 0xa4 && opcode <= 0xa7) ||
          (opcode >= 0xaa && opcode <= 0xaf) ||
@@ -535,19 +598,26 @@ static const char *run_test(const Test *t, uint32_t flags_mask, int opcode,
     for (int i = 0; i < G_NREGS; i++) {
         if (string_fault && (i == G_SI || i == G_DI || i == G_CX))
             continue;
-        uint16_t exp = t->fina.has[i] ? t->fina.r[i] : t->init.r[i];
-        uint16_t got = get_reg(c, i);
-        uint16_t m = i == G_FLAGS ? (uint16_t)flags_mask : 0xffff;
+        if (!t->init.has[i] && !t->fina.has[i])
+            continue;
+        uint32_t exp = t->fina.has[i] ? t->fina.r[i] : t->init.r[i];
+        uint32_t got = get_reg(c, i, t->wide);
+        uint32_t m = i == G_FLAGS ? flags_mask
+                   : is_seg(i) || !t->wide ? 0xffff : 0xffffffffu;
+        m &= t->fina.mask[i];
         if ((exp & m) != (got & m)) {
-            snprintf(why, whylen, "%s: expected %04x, got %04x",
-                     greg_name[i], exp & m, got & m);
+            snprintf(why, whylen, "%s: expected %0*x, got %0*x",
+                     greg_name[t->wide][i], t->wide ? 8 : 4, exp & m,
+                     t->wide ? 8 : 4, got & m);
             return why;
         }
     }
     /* FLAGS images on the stack: compare them under the flags mask. */
     uint32_t fimg = UINT32_MAX;
-    uint16_t fss = (uint16_t)(t->fina.has[G_SS] ? t->fina.r[G_SS] : t->init.r[G_SS]);
-    uint16_t fsp = (uint16_t)(t->fina.has[G_SP] ? t->fina.r[G_SP] : t->init.r[G_SP]);
+    uint16_t fss = (uint16_t)(t->fina.has[G_SS] ? t->fina.r[G_SS]
+                                                : t->init.r[G_SS]);
+    uint16_t fsp = (uint16_t)(t->fina.has[G_SP] ? t->fina.r[G_SP]
+                                                : t->init.r[G_SP]);
     /* (The EXCP chunk's address is one byte below the FLAGS word in this
      * data set, so the image is located from the final SS:SP instead.) */
     if (opcode == 0x9c)
@@ -745,6 +815,17 @@ static void run_file(const char *path)
             break;
         Buf p = { b.p, clen };
         take(&b, NULL, clen);
+        if (!memcmp(id, "MOO ", 4) && clen >= 12) {
+            cpu286 = !memcmp(p.p + 8, "C286", 4);
+            continue;
+        }
+        if (!memcmp(id, "META", 4) && clen >= 28 && p.p[27] != 0) {
+            /* protected, v86 and unreal mode files need descriptor state
+             * this runner does not set up */
+            printf("%s: skipped (CPU mode %u: only real-mode files are "
+                   "supported)\n", base, p.p[27]);
+            break;
+        }
         if (memcmp(id, "TEST", 4))
             continue;
         Test t;
@@ -774,10 +855,12 @@ static void run_file(const char *path)
                 printf("]: %s\n", err);
                 if (getenv("MOO_VERBOSE")) {
                     for (int r = 0; r < G_NREGS; r++)
-                        printf("    %-5s init %04x  final %04x%s  mine %04x\n",
-                               greg_name[r], t.init.r[r],
-                               t.fina.has[r] ? t.fina.r[r] : t.init.r[r],
-                               t.fina.has[r] ? "*" : " ", get_reg(cpu, r));
+                        if (t.init.has[r] || t.fina.has[r])
+                            printf("    %-6s init %08x  final %08x%s  mine %08x\n",
+                                   greg_name[t.wide][r], t.init.r[r],
+                                   t.fina.has[r] ? t.fina.r[r] : t.init.r[r],
+                                   t.fina.has[r] ? "*" : " ",
+                                   get_reg(cpu, r, t.wide));
                     if (t.has_excp)
                         printf("    exception %d, flags at %05x\n",
                                t.excp_vec, t.excp_flags_addr);
