@@ -307,7 +307,7 @@ static void latch_status(PIT *p, int ch, int64_t now)
         return;
     c->status = (uint8_t)((pit_get_out(p, ch, now) ? 0x80 : 0) |
                           (c->null_count ? 0x40 : 0) | (c->rw << 4) |
-                          (c->mode << 1) | (c->bcd ? 1 : 0));
+                          (c->cw_mode << 1) | (c->bcd ? 1 : 0));
     c->status_latched = true;
 }
 
@@ -334,9 +334,10 @@ static void control_word(PIT *p, uint8_t val, int64_t now)
         return;
     }
     c->rw = (uint8_t)rw;
-    c->mode = (val >> 1) & 7;
-    if (c->mode > 5)
-        c->mode -= 4;                   /* 110 and 111 alias modes 2 and 3 */
+    /* 110 and 111 work as modes 2 and 3; read-back reports them as
+     * written. */
+    c->cw_mode = (val >> 1) & 7;
+    c->mode = c->cw_mode > 5 ? c->cw_mode - 4 : c->cw_mode;
     c->bcd = val & 1;
     c->write_msb_next = false;
     c->read_msb_next = false;
@@ -482,7 +483,7 @@ void pit_reset(void *opaque)
      * and 1 gated on, channel 2 gated by port 0x61 (off). */
     for (int ch = 0; ch < 3; ch++) {
         PITChannel *c = &p->s.ch[ch];
-        c->mode = 3;
+        c->mode = c->cw_mode = 3;
         c->rw = 3;
         c->gate = ch != 2;
         c->counting = true;

@@ -19,6 +19,7 @@ typedef struct PITChannel {
     bool status_latched;
     uint8_t status;
     uint8_t mode;           /* 0..5 */
+    uint8_t cw_mode;        /* mode bits as written (6, 7 alias 2, 3) */
     uint8_t rw;             /* 1 lsb, 2 msb, 3 lsb then msb */
     bool bcd;
     bool gate;

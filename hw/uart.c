@@ -131,7 +131,11 @@ static void rx_push(UART *u, uint8_t b)
 {
     UARTState *s = &u->s;
     if (s->rx_n >= rx_capacity(u)) {
-        s->lsr |= LSR_OE;       /* the new byte is lost */
+        /* Overrun. Without FIFOs the new character overwrites RBR; with
+         * them it stays in the shift register and is lost. */
+        s->lsr |= LSR_OE;
+        if (!s->fifo_enabled)
+            s->rx[s->rx_r] = b;
         return;
     }
     s->rx[(s->rx_r + s->rx_n) % UART_FIFO_SIZE] = b;

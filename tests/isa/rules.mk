@@ -6,14 +6,15 @@ $(ISA_OUT)/harness: $(SRCDIR)/tests/isa/harness.c libkestrel.a config.h
 	@mkdir -p $(ISA_OUT)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libkestrel.a $(LIBS)
 
-$(ISA_OUT)/irqtest.bin: $(SRCDIR)/tests/isa/irqtest.asm
+$(ISA_OUT)/%.bin: $(SRCDIR)/tests/isa/%.asm
 	@mkdir -p $(ISA_OUT)
 	nasm -f bin -o $@ $<
 
 .PHONY: check-isa
-check-isa: kestrel $(ISA_OUT)/irqtest.bin $(ISA_OUT)/harness
+check-isa: kestrel $(ISA_OUT)/irqtest.bin $(ISA_OUT)/regdump.bin $(ISA_OUT)/harness
 	@sh $(SRCDIR)/tests/isa/run.sh ./kestrel $(ISA_OUT) $(ISA_OUT)/harness
 
 CHECK_SUITES += check-isa
 
-CLEAN_EXTRA += $(ISA_OUT)/harness $(ISA_OUT)/irqtest.bin $(ISA_OUT)/*.log $(ISA_OUT)/*.out
+CLEAN_EXTRA += $(ISA_OUT)/harness $(ISA_OUT)/*.bin $(ISA_OUT)/*.log \
+    $(ISA_OUT)/*.out $(ISA_OUT)/*.rd $(ISA_OUT)/*.rdout

@@ -5,7 +5,9 @@
 # First the same kernel on a minimal PC built from the devices and the CPU
 # alone (harness.c), which also checks that a guest idling in HLT costs
 # little host CPU.
-#   run.sh KESTREL OUTDIR HARNESS   (OUTDIR holds irqtest.bin)
+# Then regdump.asm, which prints what the device registers read back after
+# known programming: Kestrel's log must equal QEMU's byte for byte.
+#   run.sh KESTREL OUTDIR HARNESS   (OUTDIR holds irqtest.bin, regdump.bin)
 k=$1
 d=$2
 h=$3
@@ -67,16 +69,48 @@ for accel in interp tcg; do
     [ $st -eq 0 ] || bad "harness-$accel: exit status $st"
 done
 
+# regdump NAME EMULATOR [ARGS...]: leaves NAME.rd
+regdump() {
+    name=$1
+    shift
+    rm -f "$d/$name.rd"
+    timeout 60 "$@" -M pc -nodefaults -display none -serial null \
+        -kernel "$d/regdump.bin" -debugcon "file:$d/$name.rd" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        </dev/null >"$d/$name.rdout" 2>&1
+    st=$?
+    if [ $st -eq 33 ] && [ "$(tail -n 1 "$d/$name.rd" 2>/dev/null)" = end ]; then
+        ok "$name: register dump complete"
+    else
+        bad "$name: register dump: exit status $st ($(head -c 300 "$d/$name.rdout"))"
+    fi
+}
+
 # Until the board is wired, kestrel says so instead of running a machine.
 # (A wired board runs SeaBIOS forever here, hence the timeout.)
 if timeout 5 "$k" -nodefaults -display none 2>&1 </dev/null | grep -q 'no machine to run yet'; then
     echo "skip kestrel has no machine yet; Kestrel runs skipped"
+    no_machine=1
 else
     run kestrel-interp "$k" -accel interp
     run kestrel-tcg "$k" -accel tcg
 fi
+if [ -z "${no_machine:-}" ]; then
+    regdump kestrel-interp "$k" -accel interp
+    regdump kestrel-tcg "$k" -accel tcg
+fi
 if command -v qemu-system-i386 >/dev/null 2>&1; then
     run qemu qemu-system-i386 -accel tcg
+    regdump qemu qemu-system-i386 -accel tcg
+    if [ -z "${no_machine:-}" ]; then
+        for a in interp tcg; do
+            if cmp -s "$d/qemu.rd" "$d/kestrel-$a.rd"; then
+                ok "kestrel-$a: registers read back as in QEMU ($(wc -l < "$d/qemu.rd") values)"
+            else
+                bad "kestrel-$a: registers differ from QEMU: $(diff "$d/qemu.rd" "$d/kestrel-$a.rd" | grep '^[<>]' | head -6 | tr '\n' ' ')"
+            fi
+        done
+    fi
 else
     echo "skip qemu-system-i386 is not installed: the reference run is skipped"
 fi

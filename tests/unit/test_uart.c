@@ -164,6 +164,20 @@ static void test_char_timeout(void **state)
     assert_int_equal(r(2), 0xCC);
 }
 
+static void test_fifo_overrun_keeps_old(void **state)
+{
+    (void)state;
+    w(2, 0x07);
+    w(4, 0x10);                              /* loopback */
+    for (int i = 0; i < 17; i++)
+        w(0, (uint8_t)('a' + i));
+    assert_int_equal(r(5) & 0x03, 0x03);     /* full, then overrun */
+    assert_int_equal(r(0), 'a');
+    for (int i = 1; i < 16; i++)
+        assert_int_equal(r(0), 'a' + i);
+    assert_int_equal(r(5) & 0x01, 0);        /* the 17th was lost */
+}
+
 static void test_thre_interrupt(void **state)
 {
     (void)state;
@@ -194,7 +208,7 @@ static void test_priority_and_out2(void **state)
     assert_int_equal(r(2), 0x06);            /* RLS first */
     assert_int_equal(r(5) & 0x03, 0x03);     /* OE, DR; read clears OE */
     assert_int_equal(r(2), 0x04);            /* then RDA */
-    assert_int_equal(r(0), 'a');
+    assert_int_equal(r(0), 'b');             /* no FIFO: the new byte won */
     assert_int_equal(r(2), 0x02);            /* then THRE */
     assert_int_equal(r(2), 0x00);            /* then modem status */
     r(6);
@@ -235,6 +249,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_receive_no_fifo, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fifo_trigger, setup, teardown),
         cmocka_unit_test_setup_teardown(test_char_timeout, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fifo_overrun_keeps_old, setup, teardown),
         cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_priority_and_out2, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loopback_modem, setup, teardown),
