@@ -38,8 +38,10 @@ tests/display/bin/xgrab: $(SRCDIR)/tests/display/xgrab.c libkestrel.a config.h
 # picture when QEMU is installed (seconds);
 # check-display-linux: one boot of the default guest showing tty0 (in the
 # SDL window with typed input when Xvfb is there, else headless);
-# check-display-full (check-full): both.
-.PHONY: check-display check-display-linux check-display-full
+# check-display-full (check-full): both; check-display-modes (check-full):
+# the remaining vgatest modes against QEMU.
+.PHONY: check-display check-display-linux check-display-full \
+        check-display-modes
 check-display: kestrel $(DISPLAY_TOOLS)
 	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
 	    images/out bios
@@ -49,7 +51,10 @@ check-display-linux: kestrel $(DISPLAY_TOOLS)
 check-display-full: kestrel $(DISPLAY_TOOLS)
 	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
 	    images/out linux-full
+check-display-modes: kestrel $(DISPLAY_TOOLS)
+	@sh $(SRCDIR)/tests/display/run.sh "$(MAKE)" ./kestrel tests/display/bin \
+	    images/out modes-full
 
 CHECK_SUITES += check-display check-display-linux
-FULL_SUITES += check-display-full
+FULL_SUITES += check-display-full check-display-modes
 CLEAN_EXTRA += tests/display/bin
