@@ -441,6 +441,8 @@ static CPUState *cpu;
 /* The recording CPU is a 286 ("C286" in the MOO chunk): its real-mode
  * FLAGS bits 12-15 are not comparable with a 386 or later. */
 static bool cpu286;
+/* A top-level RMSK/RM32: applies to every test of the file. */
+static uint32_t file_mask[G_NREGS];
 #define RAM_SIZE (16u << 20)
 
 static void code_write(void *opaque, uint64_t pa, size_t len)
@@ -604,7 +606,7 @@ static const char *run_test(const Test *t, uint32_t flags_mask, int opcode,
         uint32_t got = get_reg(c, i, t->wide);
         uint32_t m = i == G_FLAGS ? flags_mask
                    : is_seg(i) || !t->wide ? 0xffff : 0xffffffffu;
-        m &= t->fina.mask[i];
+        m &= t->fina.mask[i] & file_mask[i];
         if ((exp & m) != (got & m)) {
             snprintf(why, whylen, "%s: expected %0*x, got %0*x",
                      greg_name[t->wide][i], t->wide ? 8 : 4, exp & m,
@@ -805,6 +807,8 @@ static void run_file(const char *path)
     }
     Buf b = { data, len };
     long pass = 0, fail = 0, skip = 0, lskip = 0;
+    for (int i = 0; i < G_NREGS; i++)
+        file_mask[i] = 0xffffffffu;
     int shown = 0;
     while (b.len >= 8) {
         char id[4] = { 0 };
@@ -815,6 +819,10 @@ static void run_file(const char *path)
             break;
         Buf p = { b.p, clen };
         take(&b, NULL, clen);
+        if (!memcmp(id, "RMSK", 4) || !memcmp(id, "RM32", 4)) {
+            parse_regs(p, id[2] == '3', NULL, file_mask);
+            continue;
+        }
         if (!memcmp(id, "MOO ", 4) && clen >= 12) {
             cpu286 = !memcmp(p.p + 8, "C286", 4);
             continue;
