@@ -404,6 +404,95 @@ start:
     INB 0x3f8, "uart.rbr.first"
     OUTB 0x3fc, 0x00
 
+    ; ---------------- 8259A with real requests, the i8042 as the source:
+    ; IRQ 1 from 0xD2, IRQ 12 from 0xD3; interrupts stay disabled (CLI)
+    OUTB 0x43, 0x30                  ; PIT ch0 mode 0, 65536: no IRQ 0 edge
+    OUTB 0x40, 0xff
+    OUTB 0x40, 0xff
+    OUTB 0x20, 0x11
+    OUTB 0xa0, 0x11
+    OUTB 0x21, 0x30
+    OUTB 0xa1, 0x38
+    OUTB 0x21, 0x04
+    OUTB 0xa1, 0x02
+    OUTB 0x21, 0x01
+    OUTB 0xa1, 0x01
+    OUTB 0x21, 0xf9                  ; IRQ 1 and the cascade (IF stays 0)
+    OUTB 0xa1, 0xef                  ; IRQ 12
+    OUTB 0x20, 0xc0                  ; set priority: IRQ 0 lowest
+    call kbc_drain
+    OUTB 0x64, 0x60
+    OUTB 0x60, 0x47                  ; both interrupts on
+    OUTB 0x64, 0xd2
+    OUTB 0x60, 0x11
+    OUTB 0x20, 0x0a
+    in al, 0x20
+    and al, 0xfe                     ; IRQ 0 may have fired before
+    SHOW "pic1.irr.kbd"
+    OUTB 0x20, 0x0c                  ; poll
+    INB 0x20, "pic1.poll.kbd"
+    OUTB 0x20, 0x0b
+    in al, 0x20
+    and al, 0xfe
+    SHOW "pic1.isr.kbd"
+    INB 0x60, "kbc.d2.byte"
+    OUTB 0x20, 0x61                  ; specific EOI, IRQ 1
+    OUTB 0x20, 0x0b
+    in al, 0x20
+    and al, 0xfe
+    SHOW "pic1.isr.eoi"
+    OUTB 0x64, 0xd3
+    OUTB 0x60, 0x22
+    OUTB 0xa0, 0x0a
+    INB 0xa0, "pic2.irr.aux"
+    OUTB 0x20, 0x0a
+    in al, 0x20
+    and al, 0xfe
+    SHOW "pic1.irr.cascade"
+    OUTB 0xa0, 0x0c                  ; poll the slave
+    INB 0xa0, "pic2.poll.aux"
+    OUTB 0xa0, 0x0b
+    INB 0xa0, "pic2.isr.aux"
+    INB 0x60, "kbc.d3.byte"
+    OUTB 0xa0, 0x20
+    OUTB 0xa0, 0x0b
+    INB 0xa0, "pic2.isr.eoi"
+    OUTB 0x64, 0x60
+    OUTB 0x60, 0x44
+    OUTB 0x20, 0x20                  ; the cascade level the poll took
+    OUTB 0x21, 0xff
+    OUTB 0xa1, 0xff
+
+    ; ---------------- 16550A interrupt identification (IRQ masked)
+    OUTB 0x3fc, 0x10                 ; loopback
+    OUTB 0x3fa, 0x47                 ; FIFO, trigger 4, clear receive
+    OUTB 0x3f9, 0x02                 ; THRE
+    INB 0x3fa, "uart.iir.thre"
+    INB 0x3fa, "uart.iir.thre.read"
+    OUTB 0x3f9, 0x05                 ; RDA and RLS
+    OUTB 0x3f8, 0x31
+    OUTB 0x3f8, 0x32
+    OUTB 0x3f8, 0x33
+    OUTB 0x3f8, 0x34
+    mov ecx, 100000
+.fifo:
+    mov dx, 0x3fa
+    in al, dx
+    test al, 1
+    jz .fifo_done
+    loop .fifo
+.fifo_done:
+    INB 0x3fa, "uart.iir.rda.trigger4"
+    INB 0x3fd, "uart.lsr.fifo"
+    INB 0x3f8, "uart.fifo.0"
+    INB 0x3f8, "uart.fifo.1"
+    INB 0x3f8, "uart.fifo.2"
+    INB 0x3f8, "uart.fifo.3"
+    INB 0x3fd, "uart.lsr.empty"
+    OUTB 0x3f9, 0x00
+    OUTB 0x3fa, 0x00
+    OUTB 0x3fc, 0x00
+
     ; ---------------- 8237
     OUTB 0x0c, 0x00
     OUTB 0x02, 0x34
