@@ -35,7 +35,9 @@ static void op_invalid(CPUState *c, const Insn *in)
     interp_ud(c);
 }
 
-static void build_dispatch(void)
+/* Built once at program start, before any CPU runs (engines may run on
+ * other threads later). */
+__attribute__((constructor)) static void build_dispatch(void)
 {
     static const InterpEntry *const tables[] = {
         interp_alu_ops, interp_bits_ops, interp_control_ops,
@@ -58,8 +60,6 @@ static DCache *dcache_get(CPUState *c)
             d->e[i].pa = DCACHE_NONE;
         d->hits = d->misses = 0;
         c->decode_cache = d;
-        if (!dispatch[0])
-            build_dispatch();
     }
     return c->decode_cache;
 }
