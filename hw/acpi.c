@@ -35,6 +35,15 @@ void acpi_default_config(AcpiConfig *c)
     c->smi_cmd = PIIX_APM_CNT;
 }
 
+uint32_t acpi_pci_hole_for_ram(uint64_t ram_below_4g)
+{
+    if (ram_below_4g <= 0x80000000ull)
+        return 0x80000000u;
+    if (ram_below_4g <= 0xc0000000ull)
+        return 0xc0000000u;
+    return 0xe0000000u;
+}
+
 static void put16(uint8_t *p, uint16_t v) { memcpy(p, &v, 2); }
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
@@ -491,8 +500,11 @@ int acpi_fwcfg_install(FWCfg *f, const AcpiConfig *c)
 {
     static const char TABLES[] = "etc/acpi/tables";
     static const char RSDP[] = "etc/acpi/rsdp";
+    AcpiConfig cfg = *c;
+    if (!cfg.pci_hole_start)
+        cfg.pci_hole_start = acpi_pci_hole_for_ram(f->bus->ram_below_4g);
     AcpiBlob blob;
-    if (acpi_build_tables(c, 0, &blob) < 0)
+    if (acpi_build_tables(&cfg, 0, &blob) < 0)
         return -1;
     uint8_t *t = blob.data;
     uint32_t fadt = blob.fadt_off, rsdt = blob.rsdt_off;

@@ -27,6 +27,11 @@ typedef struct AcpiConfig {
     uint32_t pci_hole_start;
 } AcpiConfig;
 void acpi_default_config(AcpiConfig *c);
+/* The PCI hole start for a given amount of low RAM, on the boundaries
+ * SeaBIOS uses for its 32-bit BAR window: 2 GiB, 3 GiB or 3.5 GiB. Used
+ * when pci_hole_start is 0 and the RAM size is known (fw_cfg install,
+ * direct boot). */
+uint32_t acpi_pci_hole_for_ram(uint64_t ram_below_4g);
 
 /* Table blob layout produced by acpi_build_tables(): offsets within blob. */
 typedef struct AcpiBlob {

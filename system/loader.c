@@ -215,10 +215,8 @@ static int place_acpi(Bus *b, const AcpiConfig *acpi, char *err, size_t n)
         acpi_default_config(&def);
     /* The PCI window starts above RAM (BARs assigned by
      * piix_firmware_setup sit at 0xE0000000 and up). */
-    if (!def.pci_hole_start) {
-        uint64_t h = (b->ram_below_4g + 0xfffffff) & ~0xfffffffull;
-        def.pci_hole_start = h < 0x80000000u ? 0x80000000u : (uint32_t)h;
-    }
+    if (!def.pci_hole_start)
+        def.pci_hole_start = acpi_pci_hole_for_ram(b->ram_below_4g);
     acpi = &def;
     uint32_t base = (uint32_t)(b->ram_below_4g - ACPI_AREA);
     AcpiBlob blob;

@@ -372,6 +372,26 @@ static void test_table_loader(void **state)
     bus_free(&bus);
 }
 
+static void test_pci_hole(void **state)
+{
+    (void)state;
+    assert_int_equal(acpi_pci_hole_for_ram(128u << 20), 0x80000000u);
+    assert_int_equal(acpi_pci_hole_for_ram(0x80000000u), 0x80000000u);
+    assert_int_equal(acpi_pci_hole_for_ram(0x80001000u), 0xc0000000u);
+    assert_int_equal(acpi_pci_hole_for_ram(0xe0000000u), 0xe0000000u);
+    /* The window in _CRS starts there and ends below the I/O APIC. */
+    AcpiConfig c;
+    acpi_default_config(&c);
+    c.pci_hole_start = 0xc0000000u;
+    static uint8_t d[4096];
+    int n = acpi_build_dsdt(&c, d, sizeof d);
+    static const uint8_t win[] = { 0x87, 0x17, 0x00, 0x00, 0x0c, 0x01, 0, 0,
+                                   0, 0, 0x00, 0x00, 0x00, 0xc0, 0xff, 0xff,
+                                   0xbf, 0xfe, 0, 0, 0, 0, 0x00, 0x00, 0xc0,
+                                   0x3e };
+    assert_non_null(find(d, (size_t)n, win, sizeof win));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -381,6 +401,7 @@ int main(void)
         cmocka_unit_test(test_dsdt_aml),
         cmocka_unit_test(test_table_loader),
         cmocka_unit_test(test_prt_matches_routing),
+        cmocka_unit_test(test_pci_hole),
     };
     return cmocka_run_group_tests_name("acpi", tests, NULL, NULL);
 }
