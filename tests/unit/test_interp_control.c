@@ -266,6 +266,43 @@ static void test_self_modifying_code(void **st)
     fx_free(f);
 }
 
+/* An instruction that straddles a page boundary: #PF for the second page
+ * (CR2 = its address) when it is not present, correct execution once it
+ * is, and a change to its bytes on the second page is seen (straddling
+ * instructions are never served from the decode cache). */
+static void test_page_straddle(void **st)
+{
+    Fix *f = fx_prot(0);
+    CPUState *c = f->c;
+    const uint32_t pd = 0x20000, pt = 0x21000, code = 0x10ffd;
+    fx_w32(f, pd, pt | 3);
+    for (uint32_t i = 0; i < 1024; i++)
+        fx_w32(f, pt + 4 * i, i == 0x11 ? 0 : (i << 12) | 3);
+    cpu_set_cr3(c, pd);
+    cpu_set_cr0(c, c->cr0 | CR0_PG);
+    static const uint8_t mov[] = { 0xb8, 0x44, 0x33, 0x22, 0x11 };
+    bus_mem_rw(&f->bus, code, (void *)mov, sizeof mov, true);
+    c->eip = code;
+    assert_int_equal(fx_step(f), EXC_PF);
+    assert_int_equal(c->cr2, 0x11000);
+    assert_int_equal(fx_errcode(f), 0);       /* not present, supervisor read */
+    assert_int_equal(cpu_ld(c, R_SS, c->regs[R_ESP] + 4, 4), code);
+    /* map it and run the instruction */
+    fx_w32(f, pt + 4 * 0x11, 0x11000 | 3);
+    cpu_tlb_flush(c, true);
+    c->eip = code;
+    c->regs[R_ESP] = FX_STACK0;
+    assert_int_equal(fx_step(f), -1);
+    assert_int_equal(c->regs[R_EAX], 0x11223344);
+    /* the last byte lives on the second page: change it and re-run */
+    uint8_t b = 0x99;
+    bus_mem_rw(&f->bus, 0x11001, &b, 1, true);
+    c->eip = code;
+    assert_int_equal(fx_step(f), -1);
+    assert_int_equal(c->regs[R_EAX], 0x99223344);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +318,7 @@ int main(void)
         cmocka_unit_test(test_xadd_cmpxchg),
         cmocka_unit_test(test_cmov_setcc),
         cmocka_unit_test(test_self_modifying_code),
+        cmocka_unit_test(test_page_straddle),
     };
     return cmocka_run_group_tests_name("interp_control", tests, NULL, NULL);
 }
