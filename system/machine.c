@@ -246,7 +246,7 @@ static void setup_cmos(Machine *m)
     rtc_set_memory(m->rtc, m->bus.ram_below_4g,
                    m->bus.ram_size - m->bus.ram_below_4g);
     rtc_set_cmos(m->rtc, 0x3d, (uint8_t)(b1 << 4 | b0));
-    rtc_set_cmos(m->rtc, 0x38, (uint8_t)(b2 << 4 | 1));  /* no fd check */
+    rtc_set_cmos(m->rtc, 0x38, (uint8_t)(b2 << 4));      /* fd sig check */
     rtc_set_cmos(m->rtc, 0x14, 0x06);
     rtc_set_cmos(m->rtc, 0x10, 0x00);                     /* no floppies */
     rtc_set_cmos(m->rtc, 0x5f, 0x00);                     /* CPUs - 1 */
@@ -324,6 +324,20 @@ static void machine_reset(Machine *m)
 
 /* ---- the board ---- */
 
+/* Subsystem IDs belong to the board maker; QEMU's pc board puts Red Hat's
+ * "QEMU virtual machine" (1af4:1100) on its chipset functions, and that
+ * is how SeaBIOS recognises the machine and takes its QEMU paths (the
+ * boot order from CMOS, among others). Also the value after a reset. */
+static void set_board_subsystem(PCIDevice *d)
+{
+    if (!d)
+        return;
+    pci_set_word(d, PCI_SUBSYSTEM_VENDOR_ID, 0x1af4);
+    pci_set_word(d, PCI_SUBSYSTEM_ID, 0x1100);
+    memcpy(d->config_init + PCI_SUBSYSTEM_VENDOR_ID,
+           d->config + PCI_SUBSYSTEM_VENDOR_ID, 4);
+}
+
 static Chardev *open_chr(const char *what, const char *spec, char *err,
                          size_t errlen)
 {
@@ -393,9 +407,12 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         m->uart[0] = uart_init(&m->bus, com_ports[0].base, com_ports[0].irq,
                                NULL);
 
-    /* PCI and the chipset. */
+    /* PCI and the chipset, carrying QEMU's board subsystem IDs. */
     m->pci = pci_init(&m->bus);
     m->piix = piix_init(&m->bus, m->pci);
+    set_board_subsystem(m->piix->host);
+    set_board_subsystem(m->piix->isa);
+    set_board_subsystem(m->piix->pm);
 
     /* Display: the console front end, then the stdvga card with
      * SeaVGABIOS on its ROM BAR. */
