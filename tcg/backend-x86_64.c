@@ -53,6 +53,8 @@ typedef struct Emit {
     int nfix;
     SlowPath slow[IR_MAX_OPS];
     int nslow;
+    uint32_t entry_exit[8];   /* jumps to the out-of-line entry exit */
+    int nentry_exit;
 } Emit;
 
 static void b1(Emit *e, unsigned v)
@@ -431,33 +433,28 @@ done:
 static void emit_entry(Emit *e, const IROp *op)
 {
     /* Interrupts and the instruction budget are checked once per block:
-     * leave (without running it) when either wants the run loop. */
+     * leave (without running it) when either wants the run loop. The exit
+     * itself is out of line, after the block. */
     const TcgEnvLayout *L = &e->s->layout;
     uint32_t mask = (uint32_t)op->imm2;
-    uint32_t j1 = UINT32_MAX;
-    if (mask) {
-        op_mem(e, 0xf7, 0, 0, RBP, -1, L->interrupt_request, false);
-        b4(e, mask);                                    /* test [irq], mask */
-        b1(e, 0x0f); b1(e, 0x85);                       /* jnz out */
-        j1 = (uint32_t)e->n;
-        b4(e, 0);
+    if (e->nentry_exit > 6) {        /* one ENTRY per block; stay in bounds */
+        e->full = true;
+        return;
     }
     op_mem(e, 0x8b, 1, RAX, RBP, -1, L->icount, false);
     op_mem(e, 0x3b, 1, RAX, R12, -1, 0, false);         /* cmp rax, limit */
     b1(e, 0x0f); b1(e, 0x83);                           /* jae out */
-    uint32_t j2 = (uint32_t)e->n;
+    e->entry_exit[e->nentry_exit++] = (uint32_t)e->n;
     b4(e, 0);
+    if (mask) {
+        op_mem(e, 0xf7, 0, 0, RBP, -1, L->interrupt_request, false);
+        b4(e, mask);                                    /* test [irq], mask */
+        b1(e, 0x0f); b1(e, 0x85);                       /* jnz out */
+        e->entry_exit[e->nentry_exit++] = (uint32_t)e->n;
+        b4(e, 0);
+    }
     alu_ri(e, 0, 1, RAX, op->imm);
     op_mem(e, 0x89, 1, RAX, RBP, -1, L->icount, false);
-    b1(e, 0xeb); b1(e, 0);                              /* jmp over the exit */
-    uint32_t j3 = (uint32_t)e->n;
-    if (j1 != UINT32_MAX)
-        put4(e, j1, (uint32_t)(e->n - (j1 + 4)));
-    put4(e, j2, (uint32_t)(e->n - (j2 + 4)));
-    op_rr(e, 0x31, 0, RAX, RAX);
-    jmp_to(e, e->s->epilogue);
-    if (j3 - 1 < e->cap)
-        e->buf[j3 - 1] = (uint8_t)(e->n - j3);
     e->eax_temp = -1;
 }
 
@@ -758,6 +755,7 @@ const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
     e.f = f;
     e.eax_temp = -1;
     e.nfix = e.nslow = 0;
+    e.nentry_exit = 0;
     jmp_off[0] = jmp_off[1] = UINT32_MAX;
     memset(e.uses, 0, sizeof(uint16_t) * (size_t)f->ntemps);
     for (int i = 0; i < f->nops; i++) {
@@ -783,6 +781,12 @@ const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
         emit_op(&e, op, exit_base, jmp_off);
     }
     emit_slow_paths(&e);
+    if (e.nentry_exit) {
+        for (int i = 0; i < e.nentry_exit; i++)
+            put4(&e, e.entry_exit[i], (uint32_t)(e.n - (e.entry_exit[i] + 4)));
+        op_rr(&e, 0x31, 0, RAX, RAX);                  /* nothing ran: 0 */
+        jmp_to(&e, s->epilogue);
+    }
     for (int i = 0; i < e.nfix; i++) {
         uint32_t at = e.fix[i].at;
         int l = e.fix[i].label;
