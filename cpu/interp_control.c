@@ -100,12 +100,21 @@ static void far_operand(CPUState *c, const Insn *in, uint16_t *sel,
 
 static bool real_mode(const CPUState *c) { return !cpu_pe(c); }
 
+/* Real-mode far transfers keep CS's cached limit: a new IP beyond it is
+ * #GP(0), raised before anything changes. */
+static void real_far_check(CPUState *c, uint32_t ip)
+{
+    if (ip > c->seg[R_CS].limit)
+        cpu_raise(c, EXC_GP, 0);
+}
+
 static void op_ljmp(CPUState *c, const Insn *in)
 {
     uint16_t sel;
     uint32_t off;
     far_operand(c, in, &sel, &off);
     if (real_mode(c)) {
+        real_far_check(c, off);
         cpu_set_seg_real(c, R_CS, sel);
         c->next_eip = off;
         return;
@@ -121,6 +130,7 @@ static void op_lcall(CPUState *c, const Insn *in)
     if (real_mode(c)) {
         int sz = in->opsize;
         uint32_t sp = c->regs[R_ESP], m = sp_mask(c);
+        real_far_check(c, off);
         cpu_st(c, R_SS, (sp - sz) & m, c->seg[R_CS].sel, sz);
         cpu_st(c, R_SS, (sp - 2 * sz) & m, c->next_eip, sz);
         set_sp(c, sp - 2 * sz);
@@ -138,6 +148,7 @@ static void op_retf(CPUState *c, const Insn *in)
         int sz = in->opsize;
         uint32_t ip = stack_peek(c, 0, sz);
         uint16_t cs = (uint16_t)stack_peek(c, sz, 2);
+        real_far_check(c, ip);
         set_sp(c, c->regs[R_ESP] + 2 * sz + imm);
         cpu_set_seg_real(c, R_CS, cs);
         c->next_eip = ip;
@@ -210,8 +221,7 @@ static void op_iret(CPUState *c, const Insn *in)
         uint32_t ip = stack_peek(c, 0, sz);
         uint16_t cs = (uint16_t)stack_peek(c, sz, 2);
         uint32_t f = stack_peek(c, 2 * sz, sz);
-        if (sz == 2 && ip > c->seg[R_CS].limit)
-            cpu_raise(c, EXC_GP, 0);
+        real_far_check(c, ip);
         set_sp(c, c->regs[R_ESP] + 3 * sz);
         cpu_set_seg_real(c, R_CS, cs);
         cpu_set_eflags(c, f, popf_mask(c, sz) | (sz == 4 ? EF_RF : 0));

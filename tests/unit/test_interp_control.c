@@ -159,6 +159,17 @@ static void test_far_call_real(void **st)
     fx_free(f);
 }
 
+static void test_far_beyond_limit_real(void **st)
+{
+    Fix *f = fx_real();
+    CPUState *c = f->c;
+    /* jmp far 2000:00012345 (32-bit offset) is past the 64 KiB limit */
+    assert_int_equal(FX_RUN(f, 0x66, 0xea, 0x45, 0x23, 0x01, 0x00, 0x00,
+                            0x20), EXC_GP);
+    assert_int_equal(c->seg[R_CS].sel, 0);
+    fx_free(f);
+}
+
 static void test_bit_ops(void **st)
 {
     Fix *f = fx_prot(0);
@@ -314,6 +325,7 @@ int main(void)
         cmocka_unit_test(test_bound),
         cmocka_unit_test(test_int_real_mode),
         cmocka_unit_test(test_far_call_real),
+        cmocka_unit_test(test_far_beyond_limit_real),
         cmocka_unit_test(test_bit_ops),
         cmocka_unit_test(test_xadd_cmpxchg),
         cmocka_unit_test(test_cmov_setcc),
