@@ -2,7 +2,7 @@
 """The terminal as a user drives it: Kestrel under -nographic on a pty
 (serial console and monitor multiplexed, Ctrl-A escapes), and the monitor
 on a pipe (-monitor stdio). Prints 'ok'/'FAIL' lines and a summary.
-usage: session.py KESTREL"""
+usage: session.py KESTREL [MAKE]   (with MAKE: also `make run`)"""
 import os, pty, select, subprocess, sys, time
 
 k = sys.argv[1]
@@ -79,6 +79,40 @@ check("00000000000ffff0: 0xea" in text,
       "xp reads the BIOS reset vector (a far JMP)", text)
 check("VM status: running" in text, "cont runs", text)
 check(p.returncode == 0, "quit exits with status 0", "status %r" % p.returncode)
+
+# 3. The README's first command: `make run` (headless here) boots the
+# default guest to a shell that runs commands, and `poweroff` in the guest
+# ends Kestrel with status 0.
+if len(sys.argv) > 2:
+    env = dict(os.environ)
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execvpe(sys.argv[2], [sys.argv[2], "-s", "--no-print-directory",
+                                 "run"], env)
+    out = read_until(fd, b"", b"kestrel-guest:", 300)
+    check(b"KESTREL-GUEST-READY" in out and b"kestrel-guest:" in out,
+          "make run: the default guest reaches its shell",
+          out.decode(errors="replace"))
+    os.write(fd, b"echo sum=$((40+2))\r")
+    out = read_until(fd, out, b"sum=42", 30)
+    check(b"sum=42" in out, "make run: the guest shell runs a command",
+          out.decode(errors="replace"))
+    os.write(fd, b"poweroff\r")
+    out = read_until(fd, out, b"Power down", 60)
+    status = None
+    for _ in range(300):
+        p_, st = os.waitpid(pid, os.WNOHANG)
+        if p_:
+            status = os.WEXITSTATUS(st) if os.WIFEXITED(st) else -1
+            break
+        time.sleep(0.1)
+    if status is None:
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+    check(status == 0, "make run: poweroff in the guest returns status 0",
+          "status %r; %s" % (status, out.decode(errors="replace")))
 
 print("terminal: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
