@@ -147,6 +147,7 @@ static int same(const struct dt_case *c, const struct dt_result *e, const struct
     int exc = (e->status & 0xf00) == DT_ST_EXC;
     if (e->status != DT_ST_OK && !exc) return 1;
     if (exc && e->fault_eip != a->fault_eip) return 0;
+    if (e->steps != a->steps) return 0;
     if (memcmp(e->regs, a->regs, sizeof e->regs)) return 0;
     if ((e->eflags ^ a->eflags) & flag_mask(c)) return 0;
     return mem_diffs(c, e, a, 0) == 0;
@@ -214,6 +215,8 @@ static void show_diff(const struct dt_case *c, const struct dt_result *e, const 
     printf("  flags expected %s actual %s (ODSZAPC, '.' = undefined here)%s\n", fe, fa,
            (e->eflags ^ a->eflags) & flag_mask(c) ? "   <-- differs" : "");
     mem_diffs(c, e, a, 16);
+    if (e->steps != a->steps)
+        printf("  single-step traps expected %u actual %u   <-- differs\n", e->steps, a->steps);
 }
 
 /* --self-test: the comparer must catch a flipped register bit, a flipped

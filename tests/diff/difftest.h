@@ -21,6 +21,10 @@
 #define DT_CODE      0x01002000u   /* the case's bytes, then the exit jump */
 #define DT_CODE_MAX  7936u         /* two pages, less room for the exit jump */
 #define DT_MAP_SIZE  0x4000u
+/* Single-stepping counts the #DB traps whose return EIP lies in the code
+ * area [DT_CODE, DT_CODE + DT_CODE_AREA): one per instruction or REP
+ * iteration after the first instruction, none for the exit path. */
+#define DT_CODE_AREA 0x2000u
 
 /* EBX holds the data pointer throughout a case (generated code never writes
  * it), so [EBX+disp8] reaches the whole middle of the data area. */
@@ -33,6 +37,7 @@
 #define DT_C_HOST_ESP 0x24
 #define DT_C_ENTRY    0x28   /* = DT_CODE */
 #define DT_C_EXIT     0x2c   /* address of difftest_exit (the code jumps here) */
+#define DT_C_XFL      0x38   /* EFLAGS bits to add on entry (TF to single-step) */
 #define DT_C_OUT      0x40
 #define DT_C_OUT_EFL  0x60
 #define DT_C_FAULT    0x64   /* exception vector + 1, 0 = none */
@@ -101,6 +106,7 @@ struct dt_result {
     uint32_t eflags;
     uint32_t fault_eip;
     uint32_t n_mem;
+    uint32_t steps;            /* single-step traps inside the code, 0 = not stepped */
 };
 
 /* Closing record: magic DT_DONE_MAGIC and the number of results. */

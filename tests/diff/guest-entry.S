@@ -160,6 +160,22 @@ difftest_enter_user:
     mov C(DT_C_IN + 28), %edi
     iret
 
+/* Single-stepping ("step"): the #DB after each instruction of a ring-3
+ * case counts (while EIP is in the code area, as natively) and returns
+ * with TF set again (a POPF in the case may have cleared it); only memory
+ * operands, so no register changes. */
+    .globl db_step, step_count
+db_step:
+    testl $3, %ss:4(%esp)
+    jz 1f
+    cmpl $DT_CODE, %ss:(%esp)
+    jb 1f
+    cmpl $(DT_CODE + DT_CODE_AREA), %ss:(%esp)
+    jae 1f
+    orl $0x100, %ss:8(%esp)
+    incl %ss:step_count
+1:  iret
+
 /* Timer and other PIC interrupts: acknowledge, count, return; nothing of
  * the interrupted case changes. */
     .globl irq_master, irq_slave, irq_count
@@ -207,6 +223,7 @@ idt_null:
 mb_magic: .long 0
 mb_info:  .long 0
 irq_count: .long 0
+step_count: .long 0
     .align 8
 gdt:
     .quad 0

@@ -13,7 +13,8 @@ void user_exit_stub(void);
 void exit_gate(void);
 void irq_master(void);
 void irq_slave(void);
-extern uint32_t irq_count;
+void db_step(void);
+extern uint32_t irq_count, step_count;
 extern uint64_t gdt[6];
 void idt_load(const void *desc);
 void guest_halt(void) __attribute__((noreturn));
@@ -113,8 +114,11 @@ static struct { uint32_t link, esp0, ss0, rest[22]; uint16_t trap, iomap; } tss;
 static uint8_t irq_stack[8192] __attribute__((aligned(16)));
 
 /* Multiboot command line options: "ring3" runs cases in ring 3, "irq"
- * (with ring3) lets the PIT interrupt them about 18,600 times a second. */
-static int opt_ring3, opt_irq;
+ * (with ring3) lets the PIT interrupt them about 18,600 times a second,
+ * "step" (with ring3) single-steps them with TF: a #DB after every
+ * instruction and every REP iteration, which must change nothing. */
+static int opt_ring3, opt_irq, opt_step;
+static uint32_t step_total;
 
 static int has_word(const char *s, const char *w)
 {
@@ -178,6 +182,7 @@ void kmain(void)
         const char *cmd = (const char *)(uintptr_t)rd32(mbi + 16);
         opt_ring3 = has_word(cmd, "ring3");
         opt_irq = opt_ring3 && has_word(cmd, "irq");
+        opt_step = opt_ring3 && has_word(cmd, "step");
     }
     /* present 32-bit interrupt gates; INT3, INTO and the exit INT 0x30
      * may be raised from ring 3 (DPL 3) */
@@ -185,6 +190,7 @@ void kmain(void)
         set_gate(v, (void (*)(void))(uintptr_t)isr_table[v], v == 3 || v == 4 ? 0xee : 0x8e);
     for (int v = 0x20; v < 0x30; v++) set_gate(v, v < 0x28 ? irq_master : irq_slave, 0x8e);
     set_gate(0x30, exit_gate, 0xee);
+    if (opt_step) set_gate(1, db_step, 0x8e);
     idt_desc.limit = sizeof idt - 1;
     idt_desc.base = (uint32_t)(uintptr_t)idt;
     idt_load(&idt_desc);
@@ -197,8 +203,9 @@ void kmain(void)
     if (h.magic != DT_FILE_MAGIC || h.version != DT_VERSION) finish("module is not a cases file", 0);
     serial_puts("difftest: ");
     serial_dec(h.count);
-    serial_puts(opt_ring3 ? (opt_irq ? " cases in ring 3 with timer interrupts\n"
-                                     : " cases in ring 3\n") : " cases\n");
+    serial_puts(opt_ring3 ? " cases in ring 3" : " cases in ring 0");
+    serial_puts(opt_irq ? ", timer interrupts" : "");
+    serial_puts(opt_step ? ", single-stepped\n" : "\n");
     if (opt_ring3) setup_ring3();
     if (opt_irq) setup_irq();
 
@@ -229,7 +236,9 @@ void kmain(void)
         uint32_t one = 1;
         memcpy(ctrl + DT_C_IN_CASE, &one, 4);
         __asm__ volatile("" ::: "memory");
-        if (opt_ring3) difftest_enter_user(opt_irq ? 0x200 : 0);
+        step_total += step_count;
+        step_count = 0;
+        if (opt_ring3) difftest_enter_user((opt_irq ? 0x200u : 0) | (opt_step ? 0x100u : 0));
         else difftest_enter();
         __asm__ volatile("" ::: "memory");
         memset(ctrl + DT_C_IN_CASE, 0, 4);
@@ -249,6 +258,7 @@ void kmain(void)
                 if (scratch[j] != init_mem[j]) diff_words[n++] = j << 8 | scratch[j];
         }
         r.n_mem = n;
+        r.steps = step_count;
         debug_write(&r, sizeof r);
         debug_write(diff_words, n * 4);
     }
@@ -258,6 +268,11 @@ void kmain(void)
         serial_puts("difftest: ");
         serial_dec(irq_count);
         serial_puts(" timer interrupts during the run\n");
+    }
+    if (opt_step) {
+        serial_puts("difftest: ");
+        serial_dec(step_total + step_count);
+        serial_puts(" single-step traps during the run\n");
     }
     finish("all cases done", 1);
 }

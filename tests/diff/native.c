@@ -85,11 +85,31 @@ bad:
  * It runs on an alternate stack so that the case's stack stays untouched. */
 static sigjmp_buf case_jmp;
 
+/* --step: the case runs with TF set; each single-step trap whose return
+ * EIP is in the code area counts, and TF is set again there (a POPF in the
+ * case may clear it) or cleared once the case has left the area.  The
+ * trap after the entry stub's jump (EIP = DT_CODE) has no counterpart in
+ * the guest, which enters with IRET: it is not counted. */
+static int stepping;
+static volatile uint32_t step_count;
+static volatile int step_entered;
+
 static void on_exception(int sig, siginfo_t *si, void *ucv)
 {
-    (void)sig; (void)si;
+    (void)si;
     ucontext_t *uc = ucv;
-    const greg_t *gr = uc->uc_mcontext.gregs;
+    greg_t *gr = uc->uc_mcontext.gregs;
+    if (sig == SIGTRAP && gr[REG_TRAPNO] == 1 && stepping) {
+        uint32_t eip = (uint32_t)gr[REG_EIP];
+        if (eip >= DT_CODE && eip < DT_CODE + DT_CODE_AREA) {
+            if (step_entered) step_count++;
+            step_entered = 1;
+            gr[REG_EFL] |= 0x100;
+        } else if (step_entered) {
+            gr[REG_EFL] &= ~(greg_t)0x100;
+        }
+        return;
+    }
     uint8_t *ctrl = (uint8_t *)(uintptr_t)DT_CTRL;
     static const int order[8] = { REG_EAX, REG_ECX, REG_EDX, REG_EBX, REG_ESP, REG_EBP,
                                   REG_ESI, REG_EDI };
@@ -157,6 +177,10 @@ static void run_child(const struct dt_case **cases, uint32_t first, uint32_t cou
         memcpy(ctrl + DT_C_ENTRY, &entry, 4);
         memcpy(ctrl + DT_C_EXIT, &exitp, 4);
         memset(ctrl + DT_C_FAULT, 0, 12);
+        uint32_t xfl = stepping ? 0x100 : 0;
+        memcpy(ctrl + DT_C_XFL, &xfl, 4);
+        step_count = 0;
+        step_entered = 0;
         alarm(5);
         enter_case();
         alarm(0);
@@ -173,6 +197,7 @@ static void run_child(const struct dt_case **cases, uint32_t first, uint32_t cou
         for (uint32_t k = 0; k < DT_SCRATCH_SIZE; k++)
             if (scratch[k] != init[k]) mem[n++] = k << 8 | scratch[k];
         r.n_mem = n;
+        r.steps = stepping ? step_count : 0;
         emit_result(fd, &r, mem, n);
         *done = i + 1;
     }
@@ -181,8 +206,9 @@ static void run_child(const struct dt_case **cases, uint32_t first, uint32_t cou
 
 int main(int argc, char **argv)
 {
+    if (argc > 1 && !strcmp(argv[1], "--step")) { stepping = 1; argc--; argv++; }
     if (argc != 3) {
-        fprintf(stderr, "usage: difftest-native CASES.bin EXPECTED.bin\n");
+        fprintf(stderr, "usage: difftest-native [--step] CASES.bin EXPECTED.bin\n");
         return 2;
     }
     size_t len;

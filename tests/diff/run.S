@@ -24,6 +24,7 @@ difftest_enter:
     mov C(DT_C_IN_EFL), %ecx
     andl $DT_FL_CASE, %ecx
     or %ecx, %eax
+    or C(DT_C_XFL), %eax
     push %eax
     mov C(DT_C_IN + 0), %eax
     mov C(DT_C_IN + 4), %ecx

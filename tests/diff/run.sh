@@ -8,8 +8,9 @@
 # Environment: DT_ITEMS=div,shift,... generates only those item kinds (see
 # gen.c); DT_MAX_ITEMS=N makes cases of 1..N items (default 10);
 # DT_STRICT_FLAGS=1 also compares the flags the SDM leaves
-# undefined; DIFF_TIMEOUT=seconds per emulator run; DT_GUEST_ARGS="ring3 irq"
-# (the kernel command line) runs the cases in ring 3, with timer interrupts.
+# undefined; DIFF_TIMEOUT=seconds per emulator run; DT_GUEST_ARGS="ring3 irq step"
+# (the kernel command line) runs the cases in ring 3, with timer interrupts,
+# single-stepped.
 # Files stay in OUTDIR/run-ENGINE-COUNT/ (cases, expected, actual, log).
 set -u
 engines=$1 count=$2 seed=$3 out=$4 kestrel=$5
@@ -33,7 +34,9 @@ for engine in $(echo "$engines" | tr ',' ' '); do
     if ! "$bin/difftest-gen" $compat --faults "$seed" "$count" "$dir/cases.bin"; then
         fail_line "$engine" "the case generator failed"; continue
     fi
-    if ! "$bin/difftest-native" "$dir/cases.bin" "$dir/expected.bin" 2>"$dir/native.txt"; then
+    step=
+    case " $args " in *" step "*) step=--step ;; esac
+    if ! "$bin/difftest-native" $step "$dir/cases.bin" "$dir/expected.bin" 2>"$dir/native.txt"; then
         cat "$dir/native.txt"
         fail_line "$engine" "the native (host CPU) runner failed"; continue
     fi
@@ -70,7 +73,7 @@ for engine in $(echo "$engines" | tr ',' ' '); do
         fail_line "$engine" "unknown engine"; continue
         ;;
     esac
-    grep "timer interrupts" "$dir/log.txt" 2>/dev/null | sed "s/^/diff-$engine: /"
+    grep -E "during the run" "$dir/log.txt" 2>/dev/null | sed "s/^/diff-$engine: /"
     if [ $rc -eq 124 ]; then
         echo "diff-$engine: the emulator did not finish within ${timeout_s}s (killed)"
     fi
