@@ -23,7 +23,7 @@ CLEAN_EXTRA += tests/cpu/moo
 DIFFRUN_OUT := tests/cpu/diffrun-out
 DIFFRUN_TOOLS := tests/diff-out/bin
 
-tests/cpu/diffrun: $(SRCDIR)/tests/cpu/diffrun.c libkestrel.a config.h
+tests/cpu/diffrun: $(SRCDIR)/tests/cpu/diffrun.c libkestrel.a config.h $(SRCDIR)/tests/diff/difftest.h
 	@mkdir -p tests/cpu
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -Wno-clobbered $(LDFLAGS) -o $@ $< libkestrel.a $(LIBS)
 
