@@ -48,6 +48,7 @@ typedef struct Emit {
     int eax_temp;          /* temp whose value eax holds, or -1 */
     const IROp *next;      /* the op after the one being emitted */
     uint16_t uses[IR_MAX_TEMPS];
+    int8_t treg[IR_MAX_TEMPS];   /* host register of a local, or -1 */
     uint32_t labels[IR_MAX_LABELS];
     struct { uint32_t at; int label; } fix[IR_MAX_OPS];
     int nfix;
@@ -157,18 +158,27 @@ static void load_temp(Emit *e, int reg, int t)
 {
     if (reg == RAX && e->eax_temp == t)
         return;
-    int base; int32_t disp;
-    home(e, t, &base, &disp);
-    op_mem(e, 0x8b, 0, reg, base, -1, disp, false);
+    if (e->treg[t] >= 0) {
+        if (reg != e->treg[t])
+            op_rr(e, 0x8b, 0, reg, e->treg[t]);
+    } else {
+        int base; int32_t disp;
+        home(e, t, &base, &disp);
+        op_mem(e, 0x8b, 0, reg, base, -1, disp, false);
+    }
     if (reg == RAX)
         e->eax_temp = t;
 }
 
 static void store_temp(Emit *e, int reg, int t)
 {
-    int base; int32_t disp;
-    home(e, t, &base, &disp);
-    op_mem(e, 0x89, 0, reg, base, -1, disp, false);
+    if (e->treg[t] >= 0) {
+        op_rr(e, 0x89, 0, reg, e->treg[t]);
+    } else {
+        int base; int32_t disp;
+        home(e, t, &base, &disp);
+        op_mem(e, 0x89, 0, reg, base, -1, disp, false);
+    }
     if (reg == RAX)
         e->eax_temp = t;
     else if (e->eax_temp == t)
@@ -208,6 +218,10 @@ static void store_res(Emit *e, int t)
 /* Ops that take their second operand from memory: op reg, [home(t)] */
 static void op_temp(Emit *e, unsigned opc, int reg, int t)
 {
+    if (e->treg[t] >= 0) {
+        op_rr(e, opc, 0, reg, e->treg[t]);
+        return;
+    }
     int base; int32_t disp;
     home(e, t, &base, &disp);
     op_mem(e, opc, 0, reg, base, -1, disp, false);
@@ -531,6 +545,12 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
     case IR_INSN:
         break;
     case IR_MOVI: {
+        if (e->treg[op->t[0]] >= 0) {
+            mov_ri(e, e->treg[op->t[0]], op->imm);
+            if (e->eax_temp == op->t[0])
+                e->eax_temp = -1;
+            break;
+        }
         int base; int32_t disp;
         home(e, op->t[0], &base, &disp);
         op_mem(e, 0xc7, 0, 0, base, -1, disp, false);
@@ -615,6 +635,8 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
         if (op->flags & IRF_BIMM) {
             mov_ri(e, RCX, op->imm);
             b1(e, 0xf7); b1(e, op->opc == IR_MULU2 ? 0xe1 : 0xe9);
+        } else if (e->treg[op->t[2]] >= 0) {
+            op_rr(e, 0xf7, 0, op->opc == IR_MULU2 ? 4 : 5, e->treg[op->t[2]]);
         } else {
             int base; int32_t disp;
             home(e, op->t[2], &base, &disp);
@@ -740,6 +762,55 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
     }
 }
 
+/* Locals that are read more than once live in the host's callee-saved
+ * registers (helpers and slow paths preserve them) for their whole
+ * interval, first appearance to last read: blocks branch only forward,
+ * so a fixed register per local is right on every path. The rest keep
+ * a frame slot. */
+static void alloc_regs(Emit *e)
+{
+    static const int8_t pool[] = { RBX, R13, R14, R15 };
+    static int16_t first[IR_MAX_TEMPS], last[IR_MAX_TEMPS];
+    IRFunc *f = e->f;
+    int ng = f->nglobals;
+    memset(e->treg, -1, (size_t)f->ntemps);
+    for (int t = ng; t < f->ntemps; t++)
+        first[t] = last[t] = -1;
+    for (int i = 0; i < f->nops; i++) {
+        const IROp *op = &f->ops[i];
+        int u[5], n = ir_op_uses(op, u);
+        for (int k = 0; k < 5; k++) {
+            int t = op->t[k];
+            if (t == IR_NOTEMP || t < ng || t >= f->ntemps)
+                continue;
+            if (first[t] < 0)
+                first[t] = (int16_t)i;
+            if (last[t] < i)
+                last[t] = (int16_t)i;
+        }
+        (void)n;
+    }
+    for (int k = 0; k < f->nsinks; k++) {
+        int t = f->sinks[k].src;
+        if (t != IR_NOTEMP && t >= ng && last[t] < f->sinks[k].op)
+            last[t] = (int16_t)f->sinks[k].op;
+    }
+    int busy_until[4] = { -1, -1, -1, -1 };
+    /* Temps appear in increasing order of first use (the front end
+     * allocates them as it goes), so one pass is a linear scan. */
+    for (int t = ng; t < f->ntemps; t++) {
+        if (first[t] < 0 || e->uses[t] < 2)
+            continue;
+        for (int r = 0; r < 4; r++) {
+            if (busy_until[r] < first[t]) {
+                e->treg[t] = pool[r];
+                busy_until[r] = last[t];
+                break;
+            }
+        }
+    }
+}
+
 const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
                                size_t *size, uint32_t jmp_off[2])
 {
@@ -769,6 +840,7 @@ const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
     for (int k = 0; k < f->nsinks; k++)
         if (f->sinks[k].src != IR_NOTEMP)
             e.uses[f->sinks[k].src] = 0xffff;
+    alloc_regs(&e);
     codebuf_begin_write(&s->cb);
     for (int i = 0; i < f->nops; i++) {
         const IROp *op = &f->ops[i];
