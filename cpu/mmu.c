@@ -346,9 +346,13 @@ static TLBEntry *tlb_fill(CPUState *c, uint32_t lin, int acc, bool user)
     e->paddr = pa | (w.global ? TLB_PA_GLOBAL : 0) | (w.large ? TLB_PA_LARGE : 0);
     e->tag_read = key | (rp ? 0 : TLB_SLOW);
     e->tag_code = w.x_ok ? (key | (rp ? 0 : TLB_SLOW)) : TLB_INVALID;
+    /* The option-ROM/BIOS shadow (0xC0000-0xFFFFF) changes between RAM
+     * and ROM with the chipset's PAM registers, which nobody reports to
+     * the CPU: writes there always ask the bus. */
+    bool shadow = pa >= 0xc0000 && pa < 0x100000;
     if (w.w_ok)
-        e->tag_write = key | ((wp && wp == rp && !bus_page_has_code(c->bus, pa))
-                                  ? 0 : TLB_SLOW);
+        e->tag_write = key | ((wp && wp == rp && !shadow &&
+                               !bus_page_has_code(c->bus, pa)) ? 0 : TLB_SLOW);
     else
         e->tag_write = TLB_INVALID;
     return e;

@@ -336,6 +336,26 @@ static void test_conflicting_pages_and_victims(void **st)
     fx_free(f);
 }
 
+static void test_shadow_write_enable_is_live(void **st)
+{
+    (void)st;
+    Fx *f = fx_new();
+    CPUState *c = f->c;
+    Bus *b = &f->bus;
+    /* PAM: 0xF0000 writable, the BIOS writes, then write-protects it;
+     * the write that follows must not land (no TLB flush in between). */
+    for (int i = 0; i < 16; i++)
+        b->shadow_writable[i] = true;
+    cpu_st_lin(c, 0xf1000, 0x11, 1);
+    assert_int_equal(b->ram[0xf1000], 0x11);
+    for (int i = 0; i < 16; i++)
+        b->shadow_writable[i] = false;
+    cpu_st_lin(c, 0xf1000, 0x22, 1);
+    assert_int_equal(b->ram[0xf1000], 0x11);
+    assert_int_equal(cpu_ld_lin(c, 0xf1000, 1), 0x11);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -351,6 +371,7 @@ int main(void)
         cmocka_unit_test(test_alignment_check),
         cmocka_unit_test(test_probe_has_no_side_effects),
         cmocka_unit_test(test_conflicting_pages_and_victims),
+        cmocka_unit_test(test_shadow_write_enable_is_live),
     };
     return cmocka_run_group_tests_name("mmu", tests, NULL, NULL);
 }
