@@ -90,10 +90,23 @@ static void raise_nmi(APIC *a)
         a->cpu->interrupt_request |= CPU_INT_NMI;
 }
 
+/* An APIC error: latch it for the next ESR write and raise the error LVT
+ * (an illegal vector programmed there cannot raise anything, which also
+ * keeps this from recursing). */
+static void apic_error(APIC *a, uint32_t bit)
+{
+    a->st.esr_pending |= bit;
+    uint32_t lvt = a->st.lvt[LVT_ERROR];
+    if (!(lvt & (1u << 16)) && (lvt & 0xff) >= 16) {
+        bit_set(a->st.irr, (int)(lvt & 0xff));
+        bit_clr(a->st.tmr, (int)(lvt & 0xff));
+    }
+}
+
 static void accept_fixed(APIC *a, int vector, bool level)
 {
     if (vector < 16) {
-        a->st.esr_pending |= ESR_ILLEGAL_VECTOR_RECV;
+        apic_error(a, ESR_ILLEGAL_VECTOR_RECV);
         return;
     }
     bit_set(a->st.irr, vector);
@@ -277,7 +290,7 @@ static void send_ipi(APIC *a)
     }
     if (to_self && (dm == APIC_DM_FIXED || dm == APIC_DM_LOWPRI)) {
         if ((lo & 0xff) < 16)
-            a->st.esr_pending |= ESR_ILLEGAL_VECTOR_SEND;
+            apic_error(a, ESR_ILLEGAL_VECTOR_SEND);
         apic_deliver(a, lo & 0xff, APIC_DM_FIXED, false);
     } else if (to_self && dm == APIC_DM_NMI) {
         raise_nmi(a);

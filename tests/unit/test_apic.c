@@ -144,6 +144,16 @@ static void test_self_ipi_and_esr(void **state)
     wr(0x300, (1u << 18) | 0x05);
     wr(0x280, 0);
     assert_int_equal(rd(0x280) & 0x60, 0x60);
+    /* With the error LVT unmasked, an error also raises its vector. */
+    wr(0x370, 0xfe);
+    assert_false(irr(0xfe));
+    wr(0x300, (1u << 18) | 0x03);
+    assert_true(irr(0xfe));
+    /* An error LVT with an illegal vector raises nothing (and does not
+     * loop on its own error). */
+    wr(0x370, 0x02);
+    wr(0x300, (1u << 18) | 0x03);
+    assert_false(irr(0x02));
 }
 
 static void test_extint_passthrough(void **state)
