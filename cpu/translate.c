@@ -1314,6 +1314,9 @@ static bool t_fallback(DC *s)
             ir_exit(s->f, 0);
         else
             ir_goto_ptr(s->f, TBF_NONE);
+    } else {
+        /* It may have stored into this very block's code. */
+        ir_check_exit(s->f, s->next_pc);
     }
     return end;
 }

@@ -615,6 +615,46 @@ static void test_smc_same_block(void **state)
     }
 }
 
+/* REP MOVSB (run by the interpreter inside a block) rewrites the
+ * instruction right after it in the same block. */
+static void test_smc_rep_movs(void **state)
+{
+    (void)state;
+    for (int accel = 0; accel < 2; accel++) {
+        Fx *f = new_machine();
+        f->c->accel = accel ? ACCEL_TCG : ACCEL_INTERP;
+        static const uint8_t prog[] = {
+            0xbe, 0x00, 0x01, 0x10, 0x00,         /* 0: mov esi, CODE+0x100 */
+            0xbf, 0x16, 0x00, 0x10, 0x00,         /* 5: mov edi, CODE+0x16 */
+            0xb9, 0x04, 0x00, 0x00, 0x00,         /* a: mov ecx, 4 */
+            0xfc,                                 /* f: cld */
+            0xf3, 0xa4,                           /* 10: rep movsb */
+            0x90,                                 /* 12: nop */
+            0xb8, 0x11, 0x11, 0x11, 0x11,         /* 13: mov eax, 0x11111111 */
+            0xf4,                                 /* 18: hlt (imm at 0x14..) */
+        };
+        /* The copy lands on bytes 0x16-0x19: the high half of the mov's
+         * imm32 and the hlt after it (kept a hlt). */
+        static const uint8_t patch[] = { 0x22, 0x22, 0xf4, 0xf4 };
+        memcpy(f->bus.ram + CODE, prog, sizeof(prog));
+        memcpy(f->bus.ram + CODE + 0x100, patch, sizeof(patch));
+        f->c->eip = CODE;
+        /* Run once with the original code first so that the whole block
+         * is translated before it is patched. */
+        run_to_halt(f->c);
+        assert_int_equal(f->c->regs[R_EAX], 0x22221111u);
+        /* Restore the original mov (through the bus: code-invalidating)
+         * and run again from the cached translation of the start. */
+        bus_mem_rw(&f->bus, CODE + 0x13, (void *)(prog + 0x13), 6, true);
+        f->c->eip = CODE;
+        f->c->halted = false;
+        f->c->regs[R_EAX] = 0;
+        run_to_halt(f->c);
+        assert_int_equal(f->c->regs[R_EAX], 0x22221111u);
+        free_machine(f);
+    }
+}
+
 /* A page fault in the middle of a block: EIP and every register as the
  * interpreter leaves them (precise exceptions). */
 static void test_precise_fault(void **state)
@@ -747,6 +787,7 @@ int main(void)
         cmocka_unit_test(test_code_aliased),
         cmocka_unit_test(test_smc_next_insn),
         cmocka_unit_test(test_smc_same_block),
+        cmocka_unit_test(test_smc_rep_movs),
         cmocka_unit_test(test_precise_fault),
         cmocka_unit_test(test_random_vs_interp),
     };
