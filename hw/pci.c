@@ -211,6 +211,10 @@ static bool bar_target(const PCIDevice *d, int n, uint32_t *addr)
         return false;
     if (!b->is_io && *addr == ~(b->size - 1))
         return false;
+    /* Never let a BAR take over the configuration ports themselves: the
+     * bus could not give them back when the BAR moves away. */
+    if (b->is_io && *addr < 0xd00 && end > 0xcf8)
+        return false;
     return true;
 }
 

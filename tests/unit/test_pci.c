@@ -133,6 +133,13 @@ static void test_bar_sizing_and_mapping(void **state)
     cfg_write(df, 0x10, 0xd000, 4);
     assert_int_equal(bus_pio_read(&bus, 0xc110, 1), 0xff);
     assert_int_equal(bus_pio_read(&bus, 0xd004, 1), 0x5a);
+    /* A BAR over 0xCF8-0xCFF is not decoded; config access survives,
+     * also after the BAR moves on. */
+    cfg_write(df, 0x10, 0xc00, 4);
+    assert_int_equal(pci_bar_addr(d, 0), 0);
+    assert_int_equal(cfg_read(df, 0, 4), 0x56781234u);
+    cfg_write(df, 0x10, 0xd000, 4);
+    assert_int_equal(cfg_read(df, 0, 4), 0x56781234u);
     cfg_write(df, PCI_COMMAND, 0, 2);
     assert_int_equal(bus_pio_read(&bus, 0xd004, 1), 0xff);
     assert_int_equal(bus_mem_read(&bus, 0xe0000010u, 4), 0xffffffffu);
