@@ -264,6 +264,11 @@ static void pm_io_update(PIIX *p)
         base = (uint16_t)(pci_get_long(p->pm, PIIX4_PMBA) & 0xffc0);
     if (c[PIIX4_SMBHSTCFG] & 1)
         smb = (uint16_t)(pci_get_long(p->pm, PIIX4_SMBBA) & 0xfff0);
+    /* Blocks over the PCI config ports are not decoded (see pci.c). */
+    if (base && base < 0xd00 && base + PIIX_PM_SIZE > 0xcf8)
+        base = 0;
+    if (smb && smb < 0xd00 && smb + 16 > 0xcf8)
+        smb = 0;
     if (base != p->st.pm_io_base) {
         if (p->st.pm_io_base)
             bus_pio_unregister(p->bus, p->st.pm_io_base, PIIX_PM_SIZE);

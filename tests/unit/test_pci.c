@@ -259,6 +259,17 @@ static void test_pm_timer(void **state)
     assert_true(d > expect * 0.9 - 4 && d < expect * 1.1 + 4);
 }
 
+static void test_pm_block_not_over_config_ports(void **state)
+{
+    (void)state;
+    cfg_write(PIIX_DEVFN_PM, 0x40, 0xcc1, 4);      /* 0xCC0-0xCFF */
+    cfg_write(PIIX_DEVFN_PM, 0x80, 1, 1);
+    assert_int_equal(cfg_read(PCI_DEVFN(0, 0), 0, 4), 0x12378086u);
+    cfg_write(PIIX_DEVFN_PM, 0x40, 0x601, 4);
+    assert_int_equal(cfg_read(PCI_DEVFN(0, 0), 0, 4), 0x12378086u);
+    assert_true(bus_pio_read(&bus, 0x608, 4) != 0xffffffffu);
+}
+
 static void test_pm_s5_and_acpi_enable(void **state)
 {
     (void)state;
@@ -338,6 +349,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reset_control_cf9, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pam, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pm_timer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_pm_block_not_over_config_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pm_s5_and_acpi_enable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pm_sci, setup, teardown),
         cmocka_unit_test_setup_teardown(test_smm_skipped, setup, teardown),
