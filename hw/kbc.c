@@ -729,9 +729,10 @@ void kbc_reset(void *opaque)
     KBC *k = opaque;
     KBCState *s = &k->s;
     memset(s, 0, sizeof(*s));
-    /* Keyboard interrupt, system flag and translation: what a BIOS
-     * leaves, so a directly booted kernel finds a usual controller. */
-    s->ram[0] = CB_KBD_INT | CB_SYS | CB_XLATE;
+    /* Keyboard interrupt, translation, aux port off: the command byte
+     * SeaBIOS leaves, so a directly booted kernel finds what it would
+     * after the BIOS (the SYS status flag says the self test passed). */
+    s->ram[0] = CB_KBD_INT | CB_AUX_DISABLE | CB_XLATE;
     s->status = ST_SYS;
     s->outport = OP_RESET | OP_A20;
     kbd_reset_device(k);
