@@ -86,8 +86,11 @@ static int handler_vector(const CPUState *c)
 }
 
 /* Runs until the exit jump lands, an exception reaches its handler, or
- * the step limit. Returns 0, DT_ST_GUEST_EXC | vector or DT_ST_TIMEOUT. */
-static uint32_t run_case(CPUState *c, uint32_t *fault_eip)
+ * the step limit. Returns 0, DT_ST_EXC | vector or DT_ST_TIMEOUT. At an
+ * exception, *fault_eip, *user_esp and *user_efl are what the ring-0
+ * frame recorded: the state the CPU saw at the fault. */
+static uint32_t run_case(CPUState *c, uint32_t *fault_eip, uint32_t *user_esp,
+                         uint32_t *user_efl)
 {
     volatile int steps = 0;
     if (setjmp(c->jmp_env))
@@ -97,8 +100,11 @@ static uint32_t run_case(CPUState *c, uint32_t *fault_eip)
         if (v >= 0) {
             /* error-code vectors push one more word before EIP */
             bool err = v == 8 || (v >= 10 && v <= 14) || v == 17;
-            *fault_eip = cpu_ld_sys(c, c->regs[R_ESP] + (err ? 4 : 0), 4);
-            return DT_ST_GUEST_EXC | (uint32_t)v;
+            uint32_t fr = c->regs[R_ESP] + (err ? 4 : 0);
+            *fault_eip = cpu_ld_sys(c, fr, 4);
+            *user_efl = cpu_ld_sys(c, fr + 8, 4);
+            *user_esp = cpu_ld_sys(c, fr + 12, 4);
+            return DT_ST_EXC | (uint32_t)v;
         }
         if (c->eip == EXIT_ADDR)
             return DT_ST_OK;
@@ -194,9 +200,14 @@ int main(int argc, char **argv)
         c->eip = DT_CODE;
 
         struct dt_result r = { .magic = DT_RES_MAGIC, .index = cs.index };
-        r.status = run_case(c, &r.fault_eip);
+        uint32_t uesp = 0, uefl = 0;
+        r.status = run_case(c, &r.fault_eip, &uesp, &uefl);
         memcpy(r.regs, c->regs, sizeof r.regs);
         r.eflags = cpu_get_eflags(c);
+        if ((r.status & 0xf00) == DT_ST_EXC) {
+            r.regs[R_ESP] = uesp;
+            r.eflags = uefl;
+        }
         bus_mem_rw(&bus, DT_SCRATCH, now, sizeof now, false);
         uint32_t n = 0;
         for (uint32_t k = 0; k < DT_SCRATCH_SIZE; k++)

@@ -34,7 +34,7 @@ check-interp-diff: tests/cpu/diffrun
 	if ! $(MAKE) -s difftest-tools >/dev/null 2>&1; then \
 	    echo "interp-diff: skipped: the difftest tools (gcc -m32) do not build here"; exit 0; fi; \
 	mkdir -p $(DIFFRUN_OUT) && \
-	$(DIFFRUN_TOOLS)/difftest-gen 7 3000 $(DIFFRUN_OUT)/cases.bin && \
+	$(DIFFRUN_TOOLS)/difftest-gen --faults 7 3000 $(DIFFRUN_OUT)/cases.bin && \
 	$(DIFFRUN_TOOLS)/difftest-native $(DIFFRUN_OUT)/cases.bin $(DIFFRUN_OUT)/expected.bin && \
 	./tests/cpu/diffrun $(DIFFRUN_OUT)/cases.bin $(DIFFRUN_OUT)/actual.bin && \
 	$(DIFFRUN_TOOLS)/difftest-compare --label interp-diff $(DIFFRUN_OUT)/cases.bin \
