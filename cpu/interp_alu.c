@@ -405,9 +405,7 @@ static void op_mov(CPUState *c, const Insn *in)
     }
     if ((d->kind == OPK_REG && d->rclass != RC_GPR) ||
         (s->kind == OPK_REG && s->rclass != RC_GPR)) {
-        /* control/debug registers: cpu/interp_system.c */
-        extern void interp_mov_crdr(CPUState *c, const Insn *in);
-        interp_mov_crdr(c, in);
+        interp_mov_crdr(c, in);       /* control/debug registers */
         return;
     }
     op_write(c, in, 0, op_read(c, in, 1));

@@ -100,4 +100,6 @@ static inline void jump_near(CPUState *c, const Insn *in, uint32_t target)
 }
 /* Privileged instruction check: #GP(0) unless CPL 0 (and not v86). */
 void require_cpl0(CPUState *c);
+/* MOV to/from control and debug registers (interp_system.c). */
+void interp_mov_crdr(CPUState *c, const Insn *in);
 #endif

@@ -209,7 +209,6 @@ static void op_wbinvd(CPUState *c, const Insn *in) { require_cpl0(c); }
 
 /* ---- control and debug registers (MOV to/from CRn, DRn) ---- */
 
-void interp_mov_crdr(CPUState *c, const Insn *in);
 void interp_mov_crdr(CPUState *c, const Insn *in)
 {
     const InsnOperand *d = &in->ops[0], *s = &in->ops[1];
