@@ -278,6 +278,64 @@ static void cmd_screendump(Monitor *mon, const char *arg)
         mprintf(mon, "screendump: %s\n", err);
 }
 
+/* QEMU's key names for sendkey, as PS/2 set-2 make codes (0xE0xx for the
+ * extended keys), the encoding console_key takes. */
+static const struct { const char *name; uint32_t code; } keys[] = {
+    { "a", 0x1c }, { "b", 0x32 }, { "c", 0x21 }, { "d", 0x23 }, { "e", 0x24 },
+    { "f", 0x2b }, { "g", 0x34 }, { "h", 0x33 }, { "i", 0x43 }, { "j", 0x3b },
+    { "k", 0x42 }, { "l", 0x4b }, { "m", 0x3a }, { "n", 0x31 }, { "o", 0x44 },
+    { "p", 0x4d }, { "q", 0x15 }, { "r", 0x2d }, { "s", 0x1b }, { "t", 0x2c },
+    { "u", 0x3c }, { "v", 0x2a }, { "w", 0x1d }, { "x", 0x22 }, { "y", 0x35 },
+    { "z", 0x1a }, { "1", 0x16 }, { "2", 0x1e }, { "3", 0x26 }, { "4", 0x25 },
+    { "5", 0x2e }, { "6", 0x36 }, { "7", 0x3d }, { "8", 0x3e }, { "9", 0x46 },
+    { "0", 0x45 }, { "ret", 0x5a }, { "spc", 0x29 }, { "tab", 0x0d },
+    { "backspace", 0x66 }, { "esc", 0x76 }, { "minus", 0x4e },
+    { "equal", 0x55 }, { "bracket_left", 0x54 }, { "bracket_right", 0x5b },
+    { "backslash", 0x5d }, { "semicolon", 0x4c }, { "apostrophe", 0x52 },
+    { "grave_accent", 0x0e }, { "comma", 0x41 }, { "dot", 0x49 },
+    { "slash", 0x4a }, { "shift", 0x12 }, { "shift_r", 0x59 },
+    { "ctrl", 0x14 }, { "ctrl_r", 0xe014 }, { "alt", 0x11 },
+    { "alt_r", 0xe011 }, { "caps_lock", 0x58 }, { "f1", 0x05 },
+    { "f2", 0x06 }, { "f3", 0x04 }, { "f4", 0x0c }, { "f5", 0x03 },
+    { "f6", 0x0b }, { "f7", 0x83 }, { "f8", 0x0a }, { "f9", 0x01 },
+    { "f10", 0x09 }, { "f11", 0x78 }, { "f12", 0x07 }, { "up", 0xe075 },
+    { "down", 0xe072 }, { "left", 0xe06b }, { "right", 0xe074 },
+    { "home", 0xe06c }, { "end", 0xe069 }, { "pgup", 0xe07d },
+    { "pgdn", 0xe07a }, { "insert", 0xe070 }, { "delete", 0xe071 },
+};
+
+/* sendkey ctrl-alt-delete: press each key of the combination in order,
+ * then release them in reverse, as QEMU does. */
+static void cmd_sendkey(Monitor *mon, const char *arg)
+{
+    uint32_t codes[8];
+    int n = 0;
+    const char *p = arg;
+    if (!*p) {
+        mprintf(mon, "sendkey: key name expected (e.g. ctrl-alt-delete)\n");
+        return;
+    }
+    while (*p && *p != ' ') {
+        size_t len = strcspn(p, "- ");
+        size_t i;
+        for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+            if (strlen(keys[i].name) == len && !strncmp(keys[i].name, p, len))
+                break;
+        if (i == sizeof(keys) / sizeof(keys[0]) || n == 8) {
+            mprintf(mon, "sendkey: unknown key '%.*s'\n", (int)len, p);
+            return;
+        }
+        codes[n++] = keys[i].code;
+        p += len;
+        if (*p == '-')
+            p++;
+    }
+    for (int i = 0; i < n; i++)
+        console_key(codes[i], true);
+    for (int i = n - 1; i >= 0; i--)
+        console_key(codes[i], false);
+}
+
 static const struct MonCmd {
     const char *name, *alias, *args, *help;
     void (*fn)(Monitor *mon, const char *arg);
@@ -292,6 +350,8 @@ static const struct MonCmd {
     { "system_reset", NULL, "", "reset the system", cmd_reset },
     { "screendump", NULL, "filename", "save the screen as PNG",
       cmd_screendump },
+    { "sendkey", NULL, "keys", "send keys to the guest (e.g. ctrl-alt-f1)",
+      cmd_sendkey },
     { "quit", "q", "", "quit the emulator", cmd_quit },
 };
 #define NCMDS (sizeof(cmds) / sizeof(cmds[0]))

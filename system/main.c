@@ -81,7 +81,7 @@ static const struct option_def {
     { "S", O_S, NULL, "start with the CPU stopped (monitor 'cont')" },
     { "d", O_D, "ITEM,...", "log items (-d help lists them)" },
     { "D", O_DLOG, "FILE", "write the log to FILE" },
-    { "name", O_NAME, "NAME", "guest name (window title)" },
+    { "name", O_NAME, "NAME", "guest name (accepted)" },
     { "enable-kvm", O_ENABLE_KVM, NULL, NULL },
 };
 #define NOPTIONS (sizeof(options) / sizeof(options[0]))

@@ -114,5 +114,40 @@ if len(sys.argv) > 2:
     check(status == 0, "make run: poweroff in the guest returns status 0",
           "status %r; %s" % (status, out.decode(errors="replace")))
 
+# 4. The keyboard path of the board (monitor sendkey -> i8042 -> IRQ 1
+# through the I/O APIC -> Linux's tty0): typing `poweroff` at the shell on
+# the VGA console powers the guest off.
+if os.path.exists("images/out/vmlinuz"):
+    p = subprocess.Popen([k, "-accel", "tcg", "-m", "128", "-display", "none",
+                          "-serial", "file:tests/terminal-kbd.serial",
+                          "-monitor", "stdio",
+                          "-kernel", "images/out/vmlinuz",
+                          "-initrd", "images/out/initrd.gz",
+                          "-append", "console=ttyS0 console=tty0 panic=-1"],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT)
+    ser = ""
+    for _ in range(3000):
+        time.sleep(0.1)
+        try:
+            with open("tests/terminal-kbd.serial", errors="replace") as f:
+                ser = f.read()
+        except OSError:
+            pass
+        if "KESTREL-GUEST-READY" in ser or p.poll() is not None:
+            break
+    time.sleep(2)                    # the shell starts after the marker
+    try:
+        keys = "".join("sendkey %s\n" % c for c in "poweroff") + "sendkey ret\n"
+        out, _ = p.communicate(keys.encode(), timeout=120)
+    except (subprocess.TimeoutExpired, BrokenPipeError):
+        p.kill()
+        out, _ = p.communicate()
+    with open("tests/terminal-kbd.serial", errors="replace") as f:
+        ser = f.read()
+    check("reboot: Power down" in ser and p.returncode == 0,
+          "sendkey types 'poweroff' into Linux on tty0 (i8042, IRQ 1)",
+          "status %r; %s" % (p.returncode, ser))
+
 print("terminal: %d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)
