@@ -512,3 +512,26 @@ int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out)
     }
     return n;
 }
+
+bool x86_too_long(const uint8_t bytes[15], int mode16or32)
+{
+    /* Keep each prefix byte once, pad the rest with zeros: if that
+     * decodes, the real instruction is the decoded body after all the
+     * original prefixes. */
+    uint8_t tmp[30] = { 0 };
+    bool seen[256] = { false };
+    int p = 0, n = 0;
+    while (p < 15 && is_prefix(bytes[p])) {
+        if (!seen[bytes[p]]) {
+            seen[bytes[p]] = true;
+            tmp[n++] = bytes[p];
+        }
+        p++;
+    }
+    if (n == p)
+        return false;
+    memcpy(tmp + n, bytes + p, (size_t)(15 - p));
+    Insn in;
+    int len = x86_decode(tmp, 15, mode16or32, &in);
+    return len > 0 && len - n + p > 15;
+}

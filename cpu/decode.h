@@ -157,6 +157,10 @@ typedef struct Insn {
  * instruction may continue there: the caller touches the next byte so
  * that its #PF/#GP comes first, and raises #UD only if that succeeds. */
 int x86_decode(const uint8_t *bytes, int len, int mode16or32, Insn *out);
+/* After x86_decode failed on 15 bytes: true when they start a valid
+ * instruction that redundant prefixes make longer than 15 bytes (#GP(0)
+ * on the CPU, where an invalid one is #UD). */
+bool x86_too_long(const uint8_t bytes[15], int mode16or32);
 /* The operation's name ("add"), for traces and tests. */
 const char *insn_op_name(int op);
 #endif

@@ -125,6 +125,8 @@ static void fetch_decode(CPUState *c, uint32_t lin, uint32_t room, int mode,
         int more = cpu_fetch(c, lin, buf, want);
         if (more > got && x86_decode(buf, more, mode, out))
             return;
+    } else if (x86_too_long(buf, mode)) {
+        cpu_raise(c, EXC_GP, 0);
     }
     interp_ud(c);
 }

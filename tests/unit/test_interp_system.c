@@ -130,6 +130,25 @@ static void test_invalid_encodings(void **st)
     }
 }
 
+/* More than 15 bytes (here 12 redundant prefixes before a 5-byte MOV):
+ * #GP(0), not #UD; 15 bytes exactly still run. */
+static void test_too_long(void **st)
+{
+    Fix *f = fx_prot(0);
+    uint8_t b[17];
+    memset(b, 0x3e, 12);
+    b[12] = 0xb8;
+    memset(b + 13, 0x11, 4);
+    fx_load(f, b, sizeof b);
+    assert_int_equal(fx_step(f), EXC_GP);
+    fx_free(f);
+    f = fx_prot(0);
+    fx_load(f, b + 2, 15);
+    assert_int_equal(fx_step(f), -1);
+    assert_int_equal(f->c->regs[R_EAX], 0x11111111);
+    fx_free(f);
+}
+
 static void test_pmode_only_in_real_mode(void **st)
 {
     /* LLDT, LAR and ARPL do not exist in real mode */
@@ -384,6 +403,7 @@ int main(void)
         cmocka_unit_test(test_iopl3_allows_cli_io),
         cmocka_unit_test(test_popf_cpl3_keeps_iopl_if),
         cmocka_unit_test(test_invalid_encodings),
+        cmocka_unit_test(test_too_long),
         cmocka_unit_test(test_pmode_only_in_real_mode),
         cmocka_unit_test(test_cpl0_system_registers),
         cmocka_unit_test(test_mov_ss_shadow),
