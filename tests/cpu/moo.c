@@ -7,7 +7,14 @@
  * Usage: moo FILE.MOO[.gz]...
  * Prints one line per file with its pass count, the first few failures of
  * each file, and finally "N passed, M failed". metadata.json and
- * revocation_list.txt are looked up next to each file. */
+ * revocation_list.txt are looked up next to each file. MOO_VERBOSE=1
+ * prints the registers of each shown failure; MOO_ACCEL=tcg runs the
+ * tests through the translator.
+ *
+ * Kestrel is a P6, the 80286 data a 286. Where their documented behaviour
+ * differs the runner says so and does not count the test (see
+ * lock_differs and p6_differs), or adapts the comparison (vector 12
+ * routed to the #13 handler, SI/DI/CX after a faulting string insn). */
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
