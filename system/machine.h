@@ -26,7 +26,7 @@ typedef struct MachineConfig {
     const char *kernel, *initrd, *append;
     DriveConfig drives[MAX_DRIVES];
     int ndrives;
-    const char *boot_order;    /* -boot order= (default "cd") */
+    const char *boot_order;    /* -boot order= (NULL: QEMU's "cad") */
     const char *serial[4];     /* -serial specs; NULL entries: none */
     int nserial;
     const char *monitor;       /* -monitor spec */

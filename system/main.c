@@ -3,6 +3,7 @@
  * the parser fills a MachineConfig and hands it to the board. An option
  * whose subsystem does not exist yet is refused by name, never ignored. */
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -531,6 +532,9 @@ int main(int argc, char **argv)
     if (cfg.start_paused && !cfg.monitor && !cfg.monitor_mux_stdio)
         die("-S needs -monitor (or -nographic) to continue the machine");
 
+    /* A reader that goes away (kestrel ... | head) must not kill the
+     * machine; writes to it just fail. */
+    signal(SIGPIPE, SIG_IGN);
     Machine *m = machine_create(&cfg, err, sizeof(err));
     if (!m)
         die("%s", err);
