@@ -7,7 +7,10 @@
 # little host CPU.
 # Then regdump.asm, which prints what the device registers read back after
 # known programming: Kestrel's log must equal QEMU's byte for byte.
-#   run.sh KESTREL OUTDIR HARNESS   (OUTDIR holds irqtest.bin, regdump.bin)
+# And serialtest.asm, which copies what arrives on COM1 (-serial stdio, fed
+# from a pipe faster than the guest reads) to the debug console: nothing
+# may be lost or reordered.
+#   run.sh KESTREL OUTDIR HARNESS   (OUTDIR holds the three .bin kernels)
 k=$1
 d=$2
 h=$3
@@ -86,6 +89,31 @@ regdump() {
     fi
 }
 
+# serial NAME EMULATOR [ARGS...]
+i=0
+: > "$d/serial.in"
+while [ $i -lt 40 ]; do
+    echo "line $i: the quick brown fox jumps over the lazy dog 0123456789" >> "$d/serial.in"
+    i=$((i + 1))
+done
+printf '.' >> "$d/serial.in"
+serial() {
+    name=$1
+    shift
+    rm -f "$d/$name.ser"
+    { printf 'xxxx#'; cat "$d/serial.in"; } | timeout 60 "$@" -M pc \
+        -nodefaults -display none -serial stdio \
+        -kernel "$d/serialtest.bin" -debugcon "file:$d/$name.ser" \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        >"$d/$name.serout" 2>&1
+    st=$?
+    if [ $st -eq 33 ] && cmp -s "$d/serial.in" "$d/$name.ser"; then
+        ok "$name: $(wc -c < "$d/serial.in") bytes through COM1's FIFO and IRQ 4 intact"
+    else
+        bad "$name: serial input: status $st, $(wc -c < "$d/$name.ser" 2>/dev/null) of $(wc -c < "$d/serial.in") bytes came through"
+    fi
+}
+
 # Until the board is wired, kestrel says so instead of running a machine.
 # (A wired board runs SeaBIOS forever here, hence the timeout.)
 if timeout 5 "$k" -nodefaults -display none 2>&1 </dev/null | grep -q 'no machine to run yet'; then
@@ -98,10 +126,13 @@ fi
 if [ -z "${no_machine:-}" ]; then
     regdump kestrel-interp "$k" -accel interp
     regdump kestrel-tcg "$k" -accel tcg
+    serial kestrel-interp "$k" -accel interp
+    serial kestrel-tcg "$k" -accel tcg
 fi
 if command -v qemu-system-i386 >/dev/null 2>&1; then
     run qemu qemu-system-i386 -accel tcg
     regdump qemu qemu-system-i386 -accel tcg
+    serial qemu qemu-system-i386 -accel tcg
     if [ -z "${no_machine:-}" ]; then
         for a in interp tcg; do
             if cmp -s "$d/qemu.rd" "$d/kestrel-$a.rd"; then
