@@ -74,6 +74,11 @@ for engine in $(echo "$engines" | tr ',' ' '); do
         ;;
     esac
     grep -E "during the run" "$dir/log.txt" 2>/dev/null | sed "s/^/diff-$engine: /"
+    case " $args " in
+    *" ring3 "*)
+        grep -q "cases in ring 3" "$dir/log.txt" 2>/dev/null ||
+            echo "diff-$engine: the kernel did not get its command line '$args' (-append)" ;;
+    esac
     if [ $rc -eq 124 ]; then
         echo "diff-$engine: the emulator did not finish within ${timeout_s}s (killed)"
     fi
