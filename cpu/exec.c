@@ -112,6 +112,11 @@ static int service_events(CPUState *c)
         c->interrupt_request &= ~CPU_INT_EXIT;
         return EXEC_EXIT_REQ;
     }
+    if (req & (CPU_INT_SMI | CPU_INT_INIT)) {
+        /* No SMM and a single CPU: nothing to do but not leave them
+         * pending (they would keep the run loop on its slow path). */
+        c->interrupt_request &= ~(CPU_INT_SMI | CPU_INT_INIT);
+    }
     if (c->inhibit_irq) {
         /* STI / MOV SS shadow: the next instruction runs first. */
         return -1;
