@@ -37,8 +37,10 @@ static void port92_reset(void *opaque)
 
 void port92_init(Bus *b)
 {
-    if (p92.bus)
-        bus_del_device(p92.bus, &p92.dev);
+    /* Again on the same bus: take the old entry out of its device list.
+     * (A different, earlier bus may be gone; it is not touched.) */
+    if (p92.bus == b)
+        bus_del_device(b, &p92.dev);
     memset(&p92, 0, sizeof(p92));
     p92.bus = b;
     bus_pio_register(b, 0x92, 1, port92_read, port92_write, NULL, "port92");
