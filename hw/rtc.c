@@ -504,6 +504,7 @@ void rtc_reset(void *opaque)
 static void rtc_post_load(void *opaque)
 {
     RTC *r = opaque;
+    r->s.index &= 0x7F;             /* from the saved image: keep in range */
     r->irq_level = !(r->s.cmos[REG_C] & C_IRQF);
     update_irq(r);
     arm_timers(r, clock_ns());
