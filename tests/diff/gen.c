@@ -1,18 +1,25 @@
 /* Generator of random user-mode i386 instruction sequences for the
  * differential test.  Deterministic from the seed: the same seed gives the
  * same cases.bin on every host.
+ *   difftest-gen [--qemu-compat] [--faults] SEED COUNT OUT.bin
+ * Environment: DT_ITEMS=name,... (item kinds, see item_names), DT_MAX_ITEMS.
  *
  * Each case is a short list of "items": one instruction under test plus the
  * setup that keeps it inside the rules every case obeys:
  *   - every memory access stays inside the scratch area (EBX is its fixed
  *     base and is never written; index registers are loaded just before);
  *   - nothing faults (DIV/IDIV operands are chosen so the quotient fits,
- *     AAM's immediate is non-zero, BSF/BSR sources are made non-zero);
+ *     AAM's immediate is non-zero, BSF/BSR sources are made non-zero),
+ *     except the one deliberate exception that ends some cases (--faults);
  *   - ESP stays inside the case's stack (pushes and pops are counted);
  *   - no instruction consumes a flag the SDM leaves undefined at that point
  *     (a CMP is inserted first), and the flags still undefined at the end
  *     are left out of the comparison (flag_mask in the case record);
- *   - control flow only goes forward, so every case ends.
+ *   - control flow only goes forward (jumps, calls with their returns), so
+ *     every case ends.
+ * Besides the instruction families there are items for CALL/RET and
+ * indirect jumps, ENTER/LEAVE frames, self-modifying code, and a jump that
+ * makes the next instruction straddle a page boundary.
  * The undefined-flag rules per instruction follow the Intel SDM vol. 2. */
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,15 @@
 # Differential CPU test (tests/diff): random i386 instruction sequences run
 # on the host CPU (helper built with gcc -m32) and in Kestrel as a Multiboot
-# guest; registers, defined flags and memory must match.  See run.sh.
+# guest; registers, defined flags, memory, exceptions (vector, EIP, state)
+# and single-step trap counts must match.  Files: gen.c (cases), native.c +
+# run.S (host CPU), guest.c + guest-entry.S (kernel), compare.c, run.sh.
+#   make check-diff-interp / -tcg   3000 cases, ring 0        (make check)
+#   make check-diff-ring3           ring 3 + PIT + single-step (make check)
+#   make check-diff                 10,000 cases per engine   (check-full)
+#   make check-diff-long            up to 60 items per case   (check-full)
+#   make check-diff-qemu[-ring3]    the harness against QEMU  (check-full)
+# Knobs (environment): DT_ITEMS, DT_MAX_ITEMS, DT_STRICT_FLAGS, DT_GUEST_ARGS,
+# DIFF_TIMEOUT; see run.sh.  Results stay in tests/diff-out/run-*/.
 DIFF_SRC := $(SRCDIR)/tests/diff
 DIFF_OUT := tests/diff-out
 DIFF_BIN := $(DIFF_OUT)/bin
