@@ -2,7 +2,8 @@
  * differential test.  Deterministic from the seed: the same seed gives the
  * same cases.bin on every host.
  *   difftest-gen [--qemu-compat] [--faults] SEED COUNT OUT.bin
- * Environment: DT_ITEMS=name,... (item kinds, see item_names), DT_MAX_ITEMS.
+ * Environment: DT_ITEMS=name,... (item kinds, see item_names), DT_MAX_ITEMS,
+ * DT_BSF_ZERO (BSF/BSR also with a zero source).
  *
  * Each case is a short list of "items": one instruction under test plus the
  * setup that keeps it inside the rules every case obeys:
@@ -42,6 +43,7 @@ enum { EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI };
 #define DEPTH_MIN (-200)
 
 static int qemu_compat;
+static int bsf_zero;
 
 typedef struct Gen {
     uint8_t code[DT_CODE_MAX];
@@ -554,6 +556,13 @@ static void gen_bsf(Gen *g)
     Opnd o;
     if (chance(g, 8)) {
         o = reg_opnd(EBX);                     /* EBX is never zero */
+    } else if (bsf_zero && chance(g, 2)) {
+        /* DT_BSF_ZERO: a zero source, where hardware (AMD documents it,
+         * Intel does it) leaves the destination unchanged */
+        o = pick_rm(g, sz, 1, 0);
+        if (o.mem) emit1(g, sz, 0, 0xc7, 0, &o, 0, sz);
+        else emit1(g, sz, 0, 0x31, o.reg, &o, 0, 0);      /* xor r, r */
+        fl(g, ALL6 & ~AF, AF);
     } else {
         o = pick_rm(g, sz, 1, 0);
         uint32_t bit = 1u << rnd(g, (uint32_t)sz * 8);
@@ -1265,6 +1274,7 @@ int main(int argc, char **argv)
             only[n_only++] = item_names[i].fn;
     }
     int fault_ok = faults && (!sel || strstr(sel, "fault"));
+    bsf_zero = getenv("DT_BSF_ZERO") != NULL;
     /* DT_MAX_ITEMS: longer sequences stress flag liveness across blocks */
     uint32_t max_items = 10;
     if (getenv("DT_MAX_ITEMS")) {

@@ -6,7 +6,8 @@
 # (qemu-system-i386, to validate the harness itself).  Prints one
 # "N passed, M failed" line summed over the engines; non-zero on failure.
 # Environment: DT_ITEMS=div,shift,... generates only those item kinds (see
-# gen.c); DT_MAX_ITEMS=N makes cases of 1..N items (default 10);
+# gen.c); DT_MAX_ITEMS=N makes cases of 1..N items (default 10); DT_BSF_ZERO=1
+# lets BSF/BSR see zero sources;
 # DT_STRICT_FLAGS=1 also compares the flags the SDM leaves
 # undefined; DIFF_TIMEOUT=seconds per emulator run; DT_GUEST_ARGS="ring3 irq step"
 # (the kernel command line) runs the cases in ring 3, with timer interrupts,
