@@ -288,6 +288,33 @@ static void test_planar_pipeline(void **state)
     assert_int_equal(pixel(0, 0), 0xff0000);
 }
 
+/* Line compare: scanlines below it restart at VRAM address 0. */
+static void test_split_screen(void **state)
+{
+    set_mode(&mode12);
+    set_dac(0x3c, 0x3f, 0x00, 0x00);       /* colour 12 (AR12 = 0x3c) */
+    /* Line 0 of memory: first pixel colour 12 (write mode 2). */
+    outw(0x3ce, 0x0205);
+    outw(0x3ce, 0x8008);
+    rdb(0xA0000);
+    memb(0xA0000, 0x0c);
+    outw(0x3ce, 0x0005);
+    outw(0x3ce, 0xff08);
+    /* Show from line 100 on top; split after scanline 99. */
+    outw(0x3d4, (uint16_t)(((100 * 80) >> 8) << 8 | 0x0c));
+    outw(0x3d4, (uint16_t)(((100 * 80) & 0xff) << 8 | 0x0d));
+    outw(0x3d4, 0x6318);                    /* line compare low bits = 99 */
+    outb(0x3d4, 0x07);
+    outb(0x3d5, inb(0x3d5) & ~0x10);
+    outb(0x3d4, 0x09);
+    outb(0x3d5, inb(0x3d5) & ~0x40);
+    vga_update_display(s, true);
+    assert_int_equal(pixel(0, 0), 0);       /* memory line 100 */
+    assert_int_equal(pixel(0, 100), 0xff0000);  /* memory line 0 */
+    assert_int_equal(pixel(0, 101), 0);
+    assert_int_equal(pixel(1, 100), 0);
+}
+
 static void test_memory_map_select(void **state)
 {
     set_mode(&mode03);                     /* window at 0xB8000 */
@@ -749,6 +776,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_attribute_flipflop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dac, setup, teardown),
         cmocka_unit_test_setup_teardown(test_planar_pipeline, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_split_screen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_map_select, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_render, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor, setup, teardown),
