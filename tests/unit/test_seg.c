@@ -457,6 +457,107 @@ static void test_control_register_faults(void **st)
     fx_free(f);
 }
 
+static uint32_t rnd(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+typedef struct FuzzOp {
+    int op, vec, kind, seg;
+    uint16_t sel, imm;
+    uint32_t off;
+    bool flag;
+} FuzzOp;
+
+static void fuzz_do(CPUState *c, const FuzzOp *o)
+{
+    switch (o->op) {
+    case 0: cpu_far_jmp(c, o->sel, o->off, 0x100000); break;
+    case 1: cpu_far_call(c, o->sel, o->off, o->flag, 0x100000); break;
+    case 2: cpu_far_ret(c, o->flag, o->imm); break;
+    case 3: cpu_iret(c, o->flag); break;
+    case 4: cpu_load_seg(c, o->seg, o->sel); break;
+    case 5: cpu_interrupt(c, o->vec, o->kind, o->flag, o->sel, 0x100000); break;
+    case 6: cpu_raise(c, o->vec % 20, o->sel); break;
+    case 7: cpu_task_switch(c, o->sel, o->kind, o->flag, 0, 0x100000); break;
+    default: cpu_lldt(c, o->sel); cpu_ltr(c, o->sel); break;
+    }
+}
+
+static void fuzz_one(Fx *f, uint32_t *seed)
+{
+    CPUState *c = f->c;
+    FuzzOp o;
+    o.sel = (uint16_t)rnd(seed);
+    if (rnd(seed) % 2)
+        o.sel = (uint16_t)((rnd(seed) % 20) * 8 + rnd(seed) % 8);
+    o.off = rnd(seed) % 3 ? rnd(seed) % 0x20000 : rnd(seed) << 8;
+    o.op = (int)(rnd(seed) % 9);
+    o.vec = (int)(rnd(seed) % 256);
+    o.kind = (int)(rnd(seed) % 4);
+    o.seg = (int)(rnd(seed) % 6);
+    o.imm = (uint16_t)(rnd(seed) % 16);
+    o.flag = rnd(seed) % 2;
+    if (rnd(seed) % 4 == 0)
+        fx_ring3(f);
+    c->regs[R_ESP] = rnd(seed) % 4 ? FX_STACK0 - (rnd(seed) % 64) * 4
+                                   : rnd(seed);
+    if (o.op == 5 && o.kind == 3)
+        o.kind = INTK_SOFT;
+    (void)FX_TRY(c, fuzz_do(c, &o));
+    assert_true(c->cpl >= 0 && c->cpl <= 3);
+    if (cpu_vm86(c))
+        assert_int_equal(c->cpl, 3);
+    /* Back to a sane ring-0 state for the next attempt. */
+    c->exc_depth = 0;
+    c->interrupt_request = 0;
+    fx_load_flat(c, R_CS, SEL_CODE0, 0, true);
+    fx_load_flat(c, R_SS, SEL_DATA0, 0, false);
+    c->cpl = 0;
+    c->eflags &= ~(EF_VM | EF_NT);
+    c->seg[R_TR].sel = SEL_TSS;
+    c->seg[R_TR].base = FX_TSS;
+    c->seg[R_TR].limit = 0x67 + 0x2000 / 8 + 1;
+    c->seg[R_TR].flags = SEGF_P | (11 << 8);
+}
+
+static int fuzz_triples;
+static void fuzz_triple(void *o)
+{
+    (void)o;
+    fuzz_triples++;
+}
+
+/* Garbage descriptor tables, IDT, TSS and stack pointers with random
+ * selectors and operations: each far transfer, load, interrupt or task
+ * switch ends in a delivered exception, a triple fault or success, never a
+ * host crash (this also runs in the sanitizer build), and leaves CPL and
+ * the VM flag consistent. */
+static void test_random_tables_never_crash_the_host(void **st)
+{
+    (void)st;
+    uint32_t seed = 12345;
+    fuzz_triples = 0;
+    for (int round = 0; round < 40; round++) {
+        Fx *f = fx_new();
+        Bus *b = &f->bus;
+        f->c->on_triple_fault = fuzz_triple;
+        for (uint32_t a = FX_GDT + 8; a < FX_GDT + 19 * 8; a++)
+            if ((a - FX_GDT) / 8 != (SEL_TSS >> 3) && rnd(&seed) % 3 == 0)
+                b->ram[a] = (uint8_t)rnd(&seed);
+        for (int i = 0; i < 64; i++)
+            b->ram[FX_IDT + rnd(&seed) % 2048] = (uint8_t)rnd(&seed);
+        for (int i = 0; i < 16; i++)
+            b->ram[FX_TSS + rnd(&seed) % 0x68] = (uint8_t)rnd(&seed);
+        for (int it = 0; it < 200; it++)
+            fuzz_one(f, &seed);
+        fx_free(f);
+    }
+    /* The garbage is bad enough that some events cannot be delivered. */
+    assert_true(fuzz_triples > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -479,6 +580,7 @@ int main(void)
         cmocka_unit_test(test_expand_down_stack),
         cmocka_unit_test(test_lldt_and_ldt_selectors),
         cmocka_unit_test(test_control_register_faults),
+        cmocka_unit_test(test_random_tables_never_crash_the_host),
     };
     return cmocka_run_group_tests_name("seg", tests, NULL, NULL);
 }
