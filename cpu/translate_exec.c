@@ -85,7 +85,9 @@ static const void *h_lookup(void *env, uint32_t hint)
 {
     CPUState *c = env;
     TcgCpu *t = c->tcg;
-    if (tracing_blocks(c))
+    /* After STI or MOV SS the next instruction runs with interrupts held
+     * off: the run loop does that one with the interpreter. */
+    if (tracing_blocks(c) || c->inhibit_irq)
         return NULL;
     /* A plain indirect jump or return keeps the mode of the block it
      * leaves: its flags come as the hint. After an interpreted

@@ -22,7 +22,7 @@
 #define TBF_NONE      0xffffffffu         /* state the translator avoids */
 
 #define MAX_INSNS 64
-#define CODE_BUFFER_SIZE (32u << 20)
+#define CODE_BUFFER_SIZE (64u << 20)
 
 /* The translator's state for one CPU (CPUState.tcg). */
 typedef struct TcgCpu {

@@ -3,7 +3,7 @@
 #include <string.h>
 #include "tcg/tcg.h"
 
-#define TB_POOL_SIZE 65536
+#define TB_POOL_SIZE (1 << 18)
 
 static unsigned tb_hash(uint64_t phys_pc, uint32_t pc, uint32_t cs_base,
                         uint32_t flags)
