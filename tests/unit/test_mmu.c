@@ -356,6 +356,94 @@ static void test_shadow_write_enable_is_live(void **st)
     fx_free(f);
 }
 
+static uint32_t rnd(uint32_t *seed)
+{
+    *seed = *seed * 1103515245u + 12345u;
+    return *seed >> 8;
+}
+
+typedef struct MmuOp { int kind, size; uint32_t lin, val; bool user; } MmuOp;
+
+static uint64_t mmu_out;   /* outside the frame that setjmp returns to */
+static int mmu_compared, mmu_faulted;
+
+static void mmu_do(CPUState *c, const MmuOp *o)
+{
+    uint64_t *out = &mmu_out;
+    uint8_t buf[16];
+    switch (o->kind) {
+    case 0: *out = cpu_ld_priv(c, o->lin, o->size, o->user); break;
+    case 1: cpu_st_priv(c, o->lin, o->val, o->size, o->user); break;
+    case 2: *out = cpu_fetch(c, o->lin, buf, 15); break;
+    default: *out = cpu_ld64_lin(c, o->lin); break;
+    }
+}
+
+static void mmu_one(Fx *f, uint32_t *seed)
+{
+    CPUState *c = f->c;
+    Bus *b = &f->bus;
+    MmuOp o = { (int)(rnd(seed) % 4), 1 << (rnd(seed) % 3),
+                ((rnd(seed) % 2 ? 0 : rnd(seed) % 1024) << 22) |
+                    (rnd(seed) % 0x400000),
+                rnd(seed), rnd(seed) % 2 };
+    mmu_out = 0;
+    int v = FX_TRY(c, mmu_do(c, &o));
+    if (v == -1 && o.kind == 0 && (o.lin & 0xfff) + o.size <= 0x1000) {
+        int64_t pa = cpu_probe(c, o.lin);
+        assert_true(pa >= 0);
+        assert_int_equal(mmu_out, bus_mem_read(b, (uint64_t)pa, o.size));
+        mmu_compared++;
+    } else if (v == EXC_PF) {
+        mmu_faulted++;
+    }
+    /* A store may have rewritten a table: flush, as a kernel would. Keep
+     * the fixture's identity map (IDT, stacks) and stack usable. */
+    if (o.kind == 1)
+        cpu_tlb_flush(c, true);
+    fx_w32(b, PD, PT2 | P | RW);
+    c->regs[R_ESP] = FX_STACK0;
+    c->exc_depth = 0;
+}
+
+/* Random page tables (entries pointing anywhere, including past RAM and
+ * into MMIO), random paging modes and random accesses: no host crash, and
+ * every load that succeeds returns what a side-effect-free walk
+ * (cpu_probe) plus a bus read says, so the TLB (victims included) never
+ * disagrees with the tables it caches after a flush. */
+static void test_random_page_tables(void **st)
+{
+    (void)st;
+    uint32_t seed = 777;
+    Fx *f = paged();
+    CPUState *c = f->c;
+    Bus *b = &f->bus;
+    for (int round = 0; round < 200; round++) {
+        /* Mostly sane entries into RAM, sometimes garbage. */
+        for (int i = 0; i < 64; i++) {
+            uint32_t slot = rnd(&seed) % 1024;
+            uint32_t v = rnd(&seed) % 8 ? ((rnd(&seed) % 0x800) << 12) |
+                                              (rnd(&seed) & 0x1ff)
+                                        : (uint32_t)rnd(&seed) << 8;
+            if (rnd(&seed) % 2)
+                fx_w32(b, PT + slot * 4, v);
+            else if (slot != 0)
+                fx_w32(b, PD + slot * 4, (rnd(&seed) % 2 ? PT : v) | (v & 0x1ff));
+        }
+        uint32_t cr4 = rnd(&seed) % 2 ? CR4_PSE : 0;
+        int v0 = FX_TRY(c, cpu_set_cr4(c, cr4));
+        assert_int_equal(v0, -1);
+        cpu_tlb_flush(c, true);
+        for (int i = 0; i < 100; i++)
+            mmu_one(f, &seed);
+    }
+    /* Both outcomes happened often enough to mean something. */
+    print_message("%d loads compared, %d page faults\n", mmu_compared,
+                  mmu_faulted);
+    assert_true(mmu_compared > 1000 && mmu_faulted > 1000);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -372,6 +460,7 @@ int main(void)
         cmocka_unit_test(test_probe_has_no_side_effects),
         cmocka_unit_test(test_conflicting_pages_and_victims),
         cmocka_unit_test(test_shadow_write_enable_is_live),
+        cmocka_unit_test(test_random_page_tables),
     };
     return cmocka_run_group_tests_name("mmu", tests, NULL, NULL);
 }
