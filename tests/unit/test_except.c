@@ -402,6 +402,37 @@ static void test_nmi_blocked_until_iret(void **st)
     bus_free(&b);
 }
 
+static void test_bad_inner_stack_is_ts(void **st)
+{
+    (void)st;
+    Fx *f = fx_new();
+    CPUState *c = f->c;
+    Bus *b = &f->bus;
+    /* TSS.SS0 names a read-only segment: INT 0x80 from ring 3 cannot
+     * switch stacks -> #TS(SS0 selector). #TS itself goes through a task
+     * gate (its own stack), where the error code lands. */
+    fx_w32(b, FX_TSS + 8, SEL_RODATA);
+    fx_gate(b, FX_IDT, EXC_TS, SEL_TSS2, 0, 0x5, 0, 0);
+    fx_w32(b, FX_TSS2 + 0x20, 0x222000);
+    fx_w32(b, FX_TSS2 + 0x24, 2);
+    fx_w32(b, FX_TSS2 + 0x38, 0x6000);
+    fx_w32(b, FX_TSS2 + 0x48, SEL_DATA0);
+    fx_w32(b, FX_TSS2 + 0x4c, SEL_CODE0);
+    fx_w32(b, FX_TSS2 + 0x50, SEL_DATA0);
+    fx_w32(b, FX_TSS2 + 0x54, SEL_DATA0);
+    fx_ring3(f);
+    c->eip = 0x400100;
+    int v = FX_TRY(c, cpu_interrupt(c, 0x80, INTK_SOFT, false, 0, 0x400102));
+    (void)v;
+    assert_int_equal(c->seg[R_TR].sel, SEL_TSS2);
+    assert_int_equal(c->eip, 0x222000);
+    assert_int_equal(fx_r32(b, 0x6000 - 4), SEL_RODATA);
+    /* The interrupted task resumes at the INT (a fault), in ring 3. */
+    assert_int_equal(fx_r32(b, FX_TSS + 0x20), 0x400100);
+    assert_int_equal(fx_r16(b, FX_TSS + 0x4c), SEL_CODE3);
+    fx_free(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -421,6 +452,7 @@ int main(void)
         cmocka_unit_test(test_gate16_and_trap_gate),
         cmocka_unit_test(test_real_mode_exception_has_no_error_code),
         cmocka_unit_test(test_nmi_blocked_until_iret),
+        cmocka_unit_test(test_bad_inner_stack_is_ts),
     };
     return cmocka_run_group_tests_name("except", tests, NULL, NULL);
 }
