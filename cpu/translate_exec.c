@@ -54,8 +54,10 @@ uint32_t tb_flags(const CPUState *c)
 /* interrupt_request bits that make a block leave before it runs. */
 uint32_t entry_mask(uint32_t flags)
 {
-    return CPU_INT_EXIT | CPU_INT_RESET | CPU_INT_NMI | CPU_INT_SMI |
-           CPU_INT_INIT | ((flags & TBF_IF) ? CPU_INT_HARD : 0);
+    /* Only requests the run loop acts on at once: a pending NMI that is
+     * blocked (until IRET) must not stop every block, and an unblocked
+     * one is delivered when the slice ends. */
+    return CPU_INT_EXIT | CPU_INT_RESET | ((flags & TBF_IF) ? CPU_INT_HARD : 0);
 }
 
 bool tracing_blocks(const CPUState *c)
