@@ -302,9 +302,10 @@ static void far_pm(CPUState *c, uint16_t sel, uint32_t off, bool is_call,
         cpu_stk_push(c, &ns, next_eip, sz);
         if (goff > cs.limit)
             cpu_raise(c, EXC_GP, 0);
-        shi |= ACCESSED;
         set_accessed(c, nss, &shi);
         ns.ss.flags |= ACCESSED;
+        set_accessed(c, tsel, &thi);
+        cs.flags |= ACCESSED;
         c->seg[R_SS] = ns.ss;
         c->regs[R_ESP] = ns.esp;
         set_cs(c, &cs, dpl, goff);
@@ -319,6 +320,8 @@ static void far_pm(CPUState *c, uint16_t sel, uint32_t off, bool is_call,
         cpu_stk_push(c, &s, next_eip, sz);
         cpu_stk_commit(c, &s);
     }
+    set_accessed(c, tsel, &thi);
+    cs.flags |= ACCESSED;
     set_cs(c, &cs, c->cpl, goff);
 }
 
@@ -353,9 +356,9 @@ void cpu_far_call(CPUState *c, uint16_t sel, uint32_t off, bool op32,
     far_pm(c, sel, off, true, op32, next_eip);
 }
 
-static void stk_add(StackPtr *s, uint32_t n)
+static void stk_add(CPUState *c, StackPtr *s, uint32_t n)
 {
-    if (s->ss.flags & SEGF_DB)
+    if ((s->ss.flags & SEGF_DB) && cpu_pe(c))
         s->esp += n;
     else
         s->esp = (s->esp & 0xffff0000u) | ((s->esp + n) & 0xffff);
@@ -403,7 +406,7 @@ void cpu_far_ret(CPUState *c, bool op32, uint16_t imm)
     if (!cpu_pe(c) || cpu_vm86(c)) {
         if (eip > c->seg[R_CS].limit)
             cpu_raise(c, EXC_GP, 0);
-        stk_add(&s, imm);
+        stk_add(c, &s, imm);
         cpu_stk_commit(c, &s);
         cpu_set_seg_real(c, R_CS, sel);
         c->eip = c->next_eip = eip;
@@ -412,7 +415,7 @@ void cpu_far_ret(CPUState *c, bool op32, uint16_t imm)
     SegCache cs;
     return_cs(c, sel, &cs);
     int rpl = sel & 3;
-    stk_add(&s, imm);
+    stk_add(c, &s, imm);
     if (rpl == c->cpl) {
         if (eip > cs.limit)
             cpu_raise(c, EXC_GP, 0);
@@ -429,7 +432,7 @@ void cpu_far_ret(CPUState *c, bool op32, uint16_t imm)
     c->seg[R_SS] = ss;
     s.ss = ss;
     s.esp = (ss.flags & SEGF_DB) ? esp : (c->regs[R_ESP] & 0xffff0000u) | (esp & 0xffff);
-    stk_add(&s, imm);
+    stk_add(c, &s, imm);
     c->regs[R_ESP] = s.esp;
     set_cs(c, &cs, rpl, eip);
     validate_data_segs(c);

@@ -143,6 +143,9 @@ static void test_call_gate_to_ring0(void **st)
     assert_int_equal(fx_stack(f, 3), 0x22222222);
     assert_int_equal(fx_stack(f, 4), FX_STACK3 - 8);       /* ESP */
     assert_int_equal(fx_stack(f, 5), SEL_DATA3);           /* SS */
+    /* The loads set the accessed bits of the target CS and the new SS. */
+    assert_true(b->ram[FX_GDT + (SEL_CODE0 >> 3) * 8 + 5] & 1);
+    assert_true(b->ram[FX_GDT + (SEL_DATA0 >> 3) * 8 + 5] & 1);
 
     /* RET 8 back to ring 3 drops the parameters on both stacks. */
     assert_int_equal(FX_TRY(c, cpu_far_ret(c, true, 8)), -1);
