@@ -39,6 +39,21 @@ typedef struct Device {
     struct Device *next;
 } Device;
 
+/* For post_load: a saved image is outside input, so a bool may hold any
+ * byte and a time any value. Read the byte without the bool type (no UB)
+ * and store a proper bool; clamp times to a range where arithmetic on
+ * them cannot overflow. */
+static inline void state_fix_bool(bool *b)
+{
+    const volatile uint8_t *p = (const volatile uint8_t *)b;
+    *b = *p != 0;
+}
+static inline int64_t state_clamp_time(int64_t t)
+{
+    const int64_t lim = (int64_t)1 << 60;
+    return t < -lim ? -lim : t > lim ? lim : t;
+}
+
 #define BUS_MAX_PIO 256
 #define BUS_MAX_MMIO 64
 

@@ -194,6 +194,13 @@ static void dma_reset(void *opaque)
     d->s.c[0].mask = d->s.c[1].mask = 0x0F;
 }
 
+static void dma_post_load(void *opaque)
+{
+    DMA *d = opaque;
+    for (int i = 0; i < 2; i++)
+        state_fix_bool(&d->s.c[i].flip_flop);
+}
+
 DMA *dma_init(Bus *b)
 {
     DMA *d = calloc(1, sizeof(*d));
@@ -204,7 +211,8 @@ DMA *dma_init(Bus *b)
     bus_pio_register(b, 0xC0, 32, dma_pio_read, dma_pio_write, d, "dma2");
     bus_pio_register(b, 0x81, 15, dma_pio_read, dma_pio_write, d, "dma-page");
     d->dev = (Device){ .name = "dma", .opaque = d, .reset = dma_reset,
-                       .state = &d->s, .state_size = sizeof(d->s) };
+                       .state = &d->s, .state_size = sizeof(d->s),
+                       .post_load = dma_post_load };
     bus_add_device(b, &d->dev);
     dma_reset(d);
     return d;

@@ -752,6 +752,13 @@ static void kbc_post_load(void *opaque)
             qs[i]->count < 0 || qs[i]->count > PS2_QUEUE_SIZE)
             q_clear(qs[i]);
     }
+    bool *flags[] = { &s->xlate_break, &s->kbd_scanning, &s->mouse_remote,
+                      &s->mouse_enabled, &s->mouse_wrap, &s->mouse_scaling21 };
+    for (size_t i = 0; i < sizeof(flags) / sizeof(flags[0]); i++)
+        state_fix_bool(flags[i]);
+    s->mouse_dx = clampi(s->mouse_dx, -4096, 4096);
+    s->mouse_dy = clampi(s->mouse_dy, -4096, 4096);
+    s->mouse_dz = clampi(s->mouse_dz, -64, 64);
     k->irq1 = !k->irq1;
     k->irq12 = !k->irq12;
     update_irq(k);

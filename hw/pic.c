@@ -300,7 +300,18 @@ void pic_reset(void *opaque)
 
 static void pic_post_load(void *opaque)
 {
-    pic_update(opaque);
+    PIC *p = opaque;
+    for (int i = 0; i < 2; i++) {
+        PICChip *c = &p->s.chip[i];
+        bool *flags[] = { &c->icw4_needed, &c->single, &c->level_mode,
+                          &c->auto_eoi, &c->rotate_on_aeoi, &c->special_mask,
+                          &c->special_fully_nested, &c->poll, &c->read_isr };
+        for (size_t j = 0; j < sizeof(flags) / sizeof(flags[0]); j++)
+            state_fix_bool(flags[j]);
+        c->elcr_mask = i ? 0xDE : 0xF8;
+        c->elcr &= c->elcr_mask;
+    }
+    pic_update(p);
 }
 
 PIC *pic_init(Bus *b, void (*intr_out)(void *opaque, bool level),

@@ -498,6 +498,21 @@ void pit_reset(void *opaque)
 static void pit_post_load(void *opaque)
 {
     PIT *p = opaque;
+    for (int i = 0; i < 3; i++) {
+        PITChannel *c = &p->s.ch[i];
+        bool *flags[] = { &c->status_latched, &c->bcd, &c->gate,
+                          &c->write_msb_next, &c->read_msb_next,
+                          &c->null_count, &c->counting, &c->paused,
+                          &c->count_written, &c->reload_pending,
+                          &c->irq_level };
+        for (size_t j = 0; j < sizeof(flags) / sizeof(flags[0]); j++)
+            state_fix_bool(flags[j]);
+        c->cw_mode &= 7;
+        c->mode = c->cw_mode > 5 ? c->cw_mode - 4 : c->cw_mode;
+        c->rw &= 3;
+        c->load_time = state_clamp_time(c->load_time);
+        c->pending_time = state_clamp_time(c->pending_time);
+    }
     irq0_update(p, clock_ns());
 }
 

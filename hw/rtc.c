@@ -105,7 +105,8 @@ static void encode_time(const RTC *r, int64_t t, uint8_t f[RTC_CMOS_SIZE])
 {
     time_t tt = (time_t)t;
     struct tm tm;
-    gmtime_r(&tt, &tm);
+    if (!gmtime_r(&tt, &tm))
+        memset(&tm, 0, sizeof(tm));
     f[REG_SEC] = (uint8_t)enc(r, tm.tm_sec);
     f[REG_MIN] = (uint8_t)enc(r, tm.tm_min);
     if (r->s.cmos[REG_B] & B_24H) {
@@ -505,6 +506,12 @@ static void rtc_post_load(void *opaque)
 {
     RTC *r = opaque;
     r->s.index &= 0x7F;             /* from the saved image: keep in range */
+    state_fix_bool(&r->s.nmi_disabled);
+    /* Years 1970-9999 keep every calendar conversion defined. */
+    if (r->s.base_sec < 0 || r->s.base_sec > 253402300799LL)
+        r->s.base_sec = 0;
+    r->s.base_ns = state_clamp_time(r->s.base_ns);
+    r->s.last_flag_ns = state_clamp_time(r->s.last_flag_ns);
     r->irq_level = !(r->s.cmos[REG_C] & C_IRQF);
     update_irq(r);
     arm_timers(r, clock_ns());

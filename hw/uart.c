@@ -383,6 +383,9 @@ static void uart_post_load(void *opaque)
     if (s->rx_trigger != 1 && s->rx_trigger != 4 && s->rx_trigger != 8 &&
         s->rx_trigger != 14)
         s->rx_trigger = 1;
+    state_fix_bool(&s->fifo_enabled);
+    state_fix_bool(&s->thre_pending);
+    state_fix_bool(&s->timeout_pending);
     u->irq_level = !u->irq_level;
     update_irq(u);
     arm_timeout(u);
