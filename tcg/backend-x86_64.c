@@ -762,23 +762,33 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
     }
 }
 
-/* Locals that are read more than once live in the host's callee-saved
- * registers (helpers and slow paths preserve them) for their whole
- * interval, first appearance to last read: blocks branch only forward,
- * so a fixed register per local is right on every path. The rest keep
- * a frame slot. */
+/* Locals that are read more than once live in host registers for their
+ * whole interval, first appearance to last read: blocks branch only
+ * forward, so a fixed register per local is right on every path. A local
+ * whose interval spans a call (a helper, or a guest access whose slow
+ * path calls) gets a callee-saved register; others may also use r9-r11,
+ * which the emitter never touches. The rest keep a frame slot. */
+static bool clobbers(const IROp *op)
+{
+    return op->opc == IR_CALL || op->opc == IR_QLD || op->opc == IR_QST ||
+           op->opc == IR_GOTO_PTR;
+}
+
 static void alloc_regs(Emit *e)
 {
-    static const int8_t pool[] = { RBX, R13, R14, R15 };
+    static const int8_t pool[] = { R9, R10, R11, RBX, R13, R14, R15 };
+    enum { NPOOL = 7, FIRST_SAVED = 3 };
     static int16_t first[IR_MAX_TEMPS], last[IR_MAX_TEMPS];
+    static uint16_t clob[IR_MAX_OPS + 1];
     IRFunc *f = e->f;
     int ng = f->nglobals;
     memset(e->treg, -1, (size_t)f->ntemps);
     for (int t = ng; t < f->ntemps; t++)
         first[t] = last[t] = -1;
+    clob[0] = 0;
     for (int i = 0; i < f->nops; i++) {
         const IROp *op = &f->ops[i];
-        int u[5], n = ir_op_uses(op, u);
+        clob[i + 1] = (uint16_t)(clob[i] + clobbers(op));
         for (int k = 0; k < 5; k++) {
             int t = op->t[k];
             if (t == IR_NOTEMP || t < ng || t >= f->ntemps)
@@ -788,20 +798,26 @@ static void alloc_regs(Emit *e)
             if (last[t] < i)
                 last[t] = (int16_t)i;
         }
-        (void)n;
     }
     for (int k = 0; k < f->nsinks; k++) {
         int t = f->sinks[k].src;
         if (t != IR_NOTEMP && t >= ng && last[t] < f->sinks[k].op)
             last[t] = (int16_t)f->sinks[k].op;
     }
-    int busy_until[4] = { -1, -1, -1, -1 };
+    int busy_until[NPOOL];
+    for (int r = 0; r < NPOOL; r++)
+        busy_until[r] = -1;
     /* Temps appear in increasing order of first use (the front end
-     * allocates them as it goes), so one pass is a linear scan. */
+     * allocates them as it goes), so one pass is a linear scan; a temp
+     * that does not fit that order just stays in memory. */
     for (int t = ng; t < f->ntemps; t++) {
         if (first[t] < 0 || e->uses[t] < 2)
             continue;
-        for (int r = 0; r < 4; r++) {
+        /* A call strictly inside the interval (at its ends the value is
+         * not yet made or already passed on). */
+        bool spans_call = last[t] > first[t] + 1 &&
+                          clob[last[t]] - clob[first[t] + 1] > 0;
+        for (int r = spans_call ? FIRST_SAVED : 0; r < NPOOL; r++) {
             if (busy_until[r] < first[t]) {
                 e->treg[t] = pool[r];
                 busy_until[r] = last[t];
