@@ -1,11 +1,18 @@
 /* The x86-64 backend: IR -> native code.
  *
  * Frame: rbp holds env (the guest CPU state) and r12 the TcgCtx for the
- * whole run; every temp has a memory home (globals in env, locals in the
- * host frame at rsp), so helpers and exceptions always see the guest
- * state and no spilling is ever needed around calls. Within a run of
- * straight-line ops the emitter remembers which temp eax still holds and
- * skips reloading it. Scratch registers: rax, rcx, rdx, rsi, rdi, r8-r11.
+ * whole run. Globals always live in env, so helpers and exceptions see the
+ * guest state without any spilling. Locals read more than once get a host
+ * register for their interval (alloc_regs: rbx, r13-r15 across calls,
+ * r9-r11 otherwise), the rest a slot in the host frame at rsp. Within a
+ * run of straight-line ops the emitter remembers which temp eax holds and
+ * skips reloading it; a single-use local consumed by the next op never
+ * leaves eax. Scratch registers: rax, rcx, rdx, rsi, rdi, r8.
+ *
+ * Guest memory accesses inline the soft-TLB compare and add; misses go to
+ * out-of-line slow paths, which also perform the global stores the
+ * optimizer sank there (IRSink). Block entry checks the instruction budget
+ * and interrupt requests; indirect jumps probe the jump cache inline.
  *
  * Generated blocks leave through the shared epilogue with the exit value
  * in rax; a guest exception longjmps out of a helper, which discards the
