@@ -8,6 +8,7 @@
 #   make check-diff                 10,000 cases per engine   (check-full)
 #   make check-diff-long            up to 60 items per case   (check-full)
 #   make check-diff-qemu[-ring3]    the harness against QEMU  (check-full)
+#   make check-diff-cross           the aarch64 port under qemu-user (check-full)
 # Knobs (environment): DT_ITEMS, DT_MAX_ITEMS, DT_STRICT_FLAGS, DT_GUEST_ARGS,
 # DIFF_TIMEOUT; see run.sh.  Results stay in tests/diff-out/run-*/.
 DIFF_SRC := $(SRCDIR)/tests/diff
@@ -56,7 +57,7 @@ $(DIFF_BIN)/difftest.elf: $(DIFF_SRC)/guest.c $(DIFF_SRC)/guest-entry.S $(DIFF_S
 	    $(DIFF_SRC)/guest-entry.S $(DIFF_SRC)/guest.c $(DIFF_SRC)/run.S || $(DIFF_NO_M32)
 
 .PHONY: check-diff-interp check-diff-tcg check-diff-ring3 check-diff-long check-diff-qemu \
-    check-diff-qemu-ring3 difftest-tools
+    check-diff-qemu-ring3 check-diff-cross difftest-tools
 difftest-tools: $(DIFF_TOOLS)
 
 ifeq ($(HOST_ARCH),x86_64)
@@ -76,6 +77,17 @@ check-diff-ring3: kestrel $(DIFF_TOOLS)
 # and BSF/BSR with zero sources (destination unchanged on real CPUs).
 check-diff-long: kestrel $(DIFF_TOOLS)
 	@DT_MAX_ITEMS=60 DT_BSF_ZERO=1 sh $(DIFF_SRC)/run.sh interp,tcg 3000 4 $(DIFF_OUT) ./kestrel
+# The aarch64 host port (built by check-cross-aarch64 into cross-aarch64/,
+# with the aarch64 translator backend when there is one, else the portable
+# one) under qemu-aarch64-static against this host's CPU, 3000 cases each.
+check-diff-cross: $(DIFF_TOOLS)
+	@k=cross-aarch64/aarch64/kestrel; [ -x $$k ] || k=cross-aarch64/interp/kestrel; \
+	if [ ! -x $$k ] || ! command -v qemu-aarch64-static >/dev/null 2>&1; then \
+	    echo "check-diff-cross: skipped: no cross-aarch64/*/kestrel (make check-cross-aarch64 builds it)"; \
+	    echo "0 passed, 0 failed"; exit 0; fi; \
+	echo "check-diff-cross: $$k under qemu-aarch64-static"; \
+	KESTREL_WRAPPER="qemu-aarch64-static -L /usr/aarch64-linux-gnu" DIFF_TIMEOUT=600 \
+	    sh $(DIFF_SRC)/run.sh interp,tcg 3000 6 $(DIFF_OUT) $$k
 # The harness itself against QEMU (skipped when QEMU is not installed).
 check-diff-qemu: $(DIFF_TOOLS)
 	@sh $(DIFF_SRC)/run.sh qemu 10000 3 $(DIFF_OUT) ./kestrel
@@ -83,10 +95,11 @@ check-diff-qemu-ring3: $(DIFF_TOOLS)
 	@DT_GUEST_ARGS="ring3 irq step" sh $(DIFF_SRC)/run.sh qemu 10000 3 $(DIFF_OUT) ./kestrel
 else
 # The reference is the host CPU: nothing to compare against elsewhere.
-check-diff-interp check-diff-tcg check-diff-ring3 check-diff check-diff-long check-diff-qemu check-diff-qemu-ring3:
+check-diff-interp check-diff-tcg check-diff-ring3 check-diff check-diff-long check-diff-qemu \
+    check-diff-qemu-ring3 check-diff-cross:
 	@echo "$@: skipped: the host CPU ($(HOST_ARCH)) cannot run the i386 reference side"
 	@echo "0 passed, 0 failed"
 endif
 
 CHECK_SUITES += check-diff-interp check-diff-tcg check-diff-ring3
-FULL_SUITES += check-diff check-diff-long check-diff-qemu check-diff-qemu-ring3
+FULL_SUITES += check-diff check-diff-long check-diff-qemu check-diff-qemu-ring3 check-diff-cross

@@ -11,7 +11,8 @@
 # DT_STRICT_FLAGS=1 also compares the flags the SDM leaves
 # undefined; DIFF_TIMEOUT=seconds per emulator run; DT_GUEST_ARGS="ring3 irq step"
 # (the kernel command line) runs the cases in ring 3, with timer interrupts,
-# single-stepped.
+# single-stepped; KESTREL_WRAPPER="qemu-aarch64-static -L ..." runs a
+# cross-built kestrel under an emulator.
 # Files stay in OUTDIR/run-ENGINE-COUNT/ (cases, expected, actual, log).
 set -u
 engines=$1 count=$2 seed=$3 out=$4 kestrel=$5
@@ -64,7 +65,7 @@ for engine in $(echo "$engines" | tr ',' ' '); do
         if [ ! -x "$kestrel" ]; then
             fail_line "$engine" "no kestrel binary at $kestrel"; continue
         fi
-        timeout "$timeout_s" "$kestrel" -nographic -no-reboot -accel "$engine" \
+        timeout "$timeout_s" ${KESTREL_WRAPPER:-} "$kestrel" -nographic -no-reboot -accel "$engine" \
             -kernel "$bin/difftest.elf" -initrd "$dir/cases.bin" -append "$args" \
             -device isa-debug-exit -debugcon "file:$dir/actual.bin" \
             </dev/null >"$dir/log.txt" 2>&1
