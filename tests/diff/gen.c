@@ -296,7 +296,6 @@ static int pick_size(Gen *g)
     static const int s[] = { 1, 2, 4, 4 };
     return s[rnd(g, 4)];
 }
-static int imm_len_of(int sz) { return sz; }
 
 /* ---- items ---- */
 
@@ -324,7 +323,7 @@ static void gen_alu(Gen *g)
     }
     case 2:                                    /* AL/AX/EAX, imm */
         need(g, reads);
-        emit1(g, sz, 0, (uint8_t)(op * 8 + 4 + b), -1, NULL, rval(g), imm_len_of(sz));
+        emit1(g, sz, 0, (uint8_t)(op * 8 + 4 + b), -1, NULL, rval(g), sz);
         break;
     default: {                                 /* 80/81/83 (/82 rarely) */
         o = pick_rm(g, sz, w, 0);
@@ -910,7 +909,6 @@ static void gen_misc(Gen *g)
 }
 
 typedef void (*ItemFn)(Gen *);
-static void gen_item(Gen *g);
 
 /* Items allowed inside a forward-jump body or a frame: no net stack
  * change, no nesting of jumps or frames. */
