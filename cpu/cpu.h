@@ -163,6 +163,13 @@ struct CPUState {
 #define TLB_VICTIMS 8
     TLBEntry tlb_victim[TLB_VICTIMS];
     unsigned tlb_victim_next;
+    /* Hardware breakpoints (DR0-DR3, DR7; cpu/exec.c, cpu/mmu.c): the
+     * configuration the TLB was last built for (pages under a data
+     * breakpoint only get slow-path entries), and the data breakpoints the
+     * current instruction hit (a #DB trap after it completes). */
+    uint32_t dbg_seen[5];
+    uint32_t dbg_hits;
+    bool dbg_data;
 
     /* Run state */
     volatile uint32_t interrupt_request;
@@ -310,6 +317,9 @@ void cpu_tlb_drop_phys_page(CPUState *c, uint64_t pa);
  * system-architecture code (stack pushes while changing privilege). */
 uint32_t cpu_ld_priv(CPUState *c, uint32_t lin, int size, bool user);
 void cpu_st_priv(CPUState *c, uint32_t lin, uint32_t val, int size, bool user);
+/* Data-breakpoint match for an access (DR7 RW=01 writes, RW=11 both):
+ * the DR6 B0-B3 bits it hits. */
+uint32_t cpu_dbg_match(const CPUState *c, uint32_t lin, uint32_t len, bool write);
 
 /* ---- cpu/msr.c, cpu/cpuid.c ---- */
 bool cpu_rdmsr(CPUState *c, uint32_t idx, uint64_t *val);  /* false: #GP */

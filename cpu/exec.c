@@ -145,6 +145,41 @@ static int service_events(CPUState *c)
     return -1;
 }
 
+/* Hardware breakpoints, on the slow path while DR7 enables any. Brings
+ * the TLB in line with a changed configuration (MOV DR writes the
+ * registers directly), then checks instruction breakpoints: a #DB fault
+ * before the instruction runs, unless EFLAGS.RF says it was just taken. */
+static void debug_before_insn(CPUState *c)
+{
+    uint32_t now[5] = { c->dr[0], c->dr[1], c->dr[2], c->dr[3],
+                        c->dr[7] & 0xffff00ffu };
+    if (memcmp(now, c->dbg_seen, sizeof(now))) {
+        memcpy(c->dbg_seen, now, sizeof(now));
+        bool data = false;
+        for (int n = 0; n < 4; n++)
+            if (((now[4] >> (2 * n)) & 3) && ((now[4] >> (16 + 4 * n)) & 1))
+                data = true;           /* RW = 01 or 11 */
+        c->dbg_data = data;
+        cpu_tlb_flush(c, true);
+    }
+    c->dbg_hits = 0;
+    if (c->eflags & EF_RF) {
+        /* RF covers exactly this instruction: cleared as it starts, so an
+         * IRET that sets it again protects the one after. */
+        c->eflags &= ~EF_RF;
+        return;
+    }
+    uint32_t lin = c->seg[R_CS].base + c->eip, hits = 0;
+    for (int n = 0; n < 4; n++)
+        if (((now[4] >> (2 * n)) & 3) && !((now[4] >> (16 + 4 * n)) & 3) &&
+            c->dr[n] == lin)
+            hits |= 1u << n;
+    if (hits) {
+        c->dr[6] = (c->dr[6] & ~0xfu) | hits;
+        cpu_raise(c, EXC_DB, 0);
+    }
+}
+
 int cpu_exec(CPUState *c, int64_t budget)
 {
     /* A budget of 0 only delivers what is pending. */
@@ -172,24 +207,34 @@ int cpu_exec(CPUState *c, int64_t budget)
         if (c->icount >= end)
             return EXEC_BUDGET;
 
+        bool dbg = (c->dr[7] & 0xff) || c->dbg_data;
+        if (__builtin_expect(dbg, 0))
+            debug_before_insn(c);
+
         /* Translated blocks (ACCEL_TCG): run them for CS:EIP; they count
          * their own instructions. What tcg cannot run (TF, the interrupt
-         * shadow, untranslatable code) takes the interp_step below. */
+         * shadow, untranslatable code, breakpoints) takes the interp_step
+         * below. */
         if (c->accel == ACCEL_TCG && !c->inhibit_irq && !c->singlestep &&
-            tcg_cpu_exec(c, end))
+            !dbg && tcg_cpu_exec(c, end))
             continue;
 
         /* interp_step retires the instruction: commits EIP, counts it in
          * icount and ends a STI/MOV SS interrupt shadow it started from. */
         bool tf = c->eflags & EF_TF;
         interp_step(c);
-        if (__builtin_expect(tf, 0)) {
-            /* Single-step trap after the instruction completed. */
-            c->dr[6] |= 0x4000;
-            c->exc_depth = 1;
-            c->exc_vec = EXC_DB;
-            cpu_interrupt(c, EXC_DB, INTK_EXC, false, 0, c->eip);
-            c->exc_depth = 0;
+        if (__builtin_expect(tf || dbg, 0)) {
+            /* Traps after the instruction completed: single step (BS) and
+             * data breakpoints (B0-B3) share one #DB. */
+            uint32_t db = (tf ? 0x4000 : 0) | (dbg ? c->dbg_hits : 0);
+            c->dbg_hits = 0;
+            if (db) {
+                c->dr[6] |= db;
+                c->exc_depth = 1;
+                c->exc_vec = EXC_DB;
+                cpu_interrupt(c, EXC_DB, INTK_EXC, false, 0, c->eip);
+                c->exc_depth = 0;
+            }
         }
         if (c->singlestep)
             return EXEC_DEBUG;

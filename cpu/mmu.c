@@ -204,6 +204,31 @@ protection:
     return -1;
 }
 
+/* ---- data breakpoints ---- */
+
+uint32_t cpu_dbg_match(const CPUState *c, uint32_t lin, uint32_t len, bool write)
+{
+    static const uint32_t bp_len[4] = { 1, 2, 8, 4 };   /* LEN encoding */
+    uint32_t dr7 = c->dr[7], hits = 0;
+    for (int n = 0; n < 4; n++) {
+        uint32_t rw = (dr7 >> (16 + 4 * n)) & 3;
+        if (!((dr7 >> (2 * n)) & 3) || !(rw == 3 || (rw == 1 && write)))
+            continue;
+        uint32_t bl = bp_len[(dr7 >> (18 + 4 * n)) & 3];
+        uint32_t start = c->dr[n] & ~(bl - 1);
+        /* Overlap of [lin, lin+len) and [start, start+bl), wrap-safe. */
+        if (lin - start < bl || start - lin < len)
+            hits |= 1u << n;
+    }
+    return hits;
+}
+
+static inline void dbg_access(CPUState *c, uint32_t lin, int size, bool write)
+{
+    if (__builtin_expect(c->dbg_data, 0))
+        c->dbg_hits |= cpu_dbg_match(c, lin, (uint32_t)size, write);
+}
+
 /* ---- TLB ---- */
 
 static inline TLBEntry *tlb_slot(CPUState *c, uint32_t lin)
@@ -337,6 +362,10 @@ static TLBEntry *tlb_fill(CPUState *c, uint32_t lin, int acc, bool user)
     }
     uint64_t pa = a20(c, w.pa);
     TLBEntry *e = slot;
+    /* A page under a data breakpoint keeps every data access slow, where
+     * dbg_access sees it. */
+    uint32_t watch = c->dbg_data && cpu_dbg_match(c, page, 0x1000, true)
+                     ? TLB_SLOW : 0;
     uint32_t old_key = entry_key(e);
     if (old_key != TLB_INVALID && old_key != key)
         c->tlb_victim[c->tlb_victim_next++ % TLB_VICTIMS] = *e;
@@ -344,15 +373,16 @@ static TLBEntry *tlb_fill(CPUState *c, uint32_t lin, int acc, bool user)
     uint8_t *wp = w.w_ok ? bus_mem_ptr(c->bus, pa, true) : NULL;
     e->addend = rp ? (uintptr_t)rp - page : 0;
     e->paddr = pa | (w.global ? TLB_PA_GLOBAL : 0) | (w.large ? TLB_PA_LARGE : 0);
-    e->tag_read = key | (rp ? 0 : TLB_SLOW);
+    e->tag_read = key | (rp ? 0 : TLB_SLOW) | watch;
     e->tag_code = w.x_ok ? (key | (rp ? 0 : TLB_SLOW)) : TLB_INVALID;
     /* The option-ROM/BIOS shadow (0xC0000-0xFFFFF) changes between RAM
      * and ROM with the chipset's PAM registers, which nobody reports to
      * the CPU: writes there always ask the bus. */
     bool shadow = pa >= 0xc0000 && pa < 0x100000;
     if (w.w_ok)
-        e->tag_write = key | ((wp && wp == rp && !shadow &&
-                               !bus_page_has_code(c->bus, pa)) ? 0 : TLB_SLOW);
+        e->tag_write = key | watch |
+                       ((wp && wp == rp && !shadow &&
+                         !bus_page_has_code(c->bus, pa)) ? 0 : TLB_SLOW);
     else
         e->tag_write = TLB_INVALID;
     return e;
@@ -394,6 +424,7 @@ int64_t cpu_probe(CPUState *c, uint32_t lin)
 
 static uint64_t ld_slow(CPUState *c, uint32_t lin, int size, bool user)
 {
+    dbg_access(c, lin, size, false);
     if ((lin & 0xfff) + size > 0x1000) {
         /* Page-crossing: translate both pages before reading anything. */
         uint64_t pa0 = xlate(c, lin, ACC_READ, user);
@@ -418,6 +449,7 @@ static uint64_t ld_slow(CPUState *c, uint32_t lin, int size, bool user)
 
 static void st_slow(CPUState *c, uint32_t lin, uint64_t val, int size, bool user)
 {
+    dbg_access(c, lin, size, true);
     if ((lin & 0xfff) + size > 0x1000) {
         /* Both pages must be writable before any byte changes. */
         uint64_t pa0 = xlate(c, lin, ACC_WRITE, user);

@@ -433,6 +433,45 @@ static void test_bad_inner_stack_is_ts(void **st)
     fx_free(f);
 }
 
+static void test_debug_register_matching(void **st)
+{
+    (void)st;
+    Bus b;
+    bus_init(&b, 1u << 20);
+    CPUState *c = cpu_new(&b);
+    /* DR0: 4-byte write watch at 0x1002 (aligned down to 0x1000);
+     * DR3: 2-byte read/write watch at 0x2001 (aligned to 0x2000). */
+    c->dr[0] = 0x1002;
+    c->dr[3] = 0x2001;
+    c->dr[7] = 0x1 | (1u << 16) | (3u << 18) | 0x40 | (3u << 28) | (1u << 30);
+    assert_int_equal(cpu_dbg_match(c, 0x1003, 1, true), 1);
+    assert_int_equal(cpu_dbg_match(c, 0x1003, 1, false), 0);  /* write only */
+    assert_int_equal(cpu_dbg_match(c, 0x0ffe, 4, true), 1);   /* overlaps */
+    assert_int_equal(cpu_dbg_match(c, 0x0ffc, 4, true), 0);
+    assert_int_equal(cpu_dbg_match(c, 0x1004, 4, true), 0);
+    assert_int_equal(cpu_dbg_match(c, 0x2000, 1, false), 8);
+    assert_int_equal(cpu_dbg_match(c, 0x2002, 2, false), 0);
+    c->dr[7] &= ~0x40u;                                        /* L3 off */
+    assert_int_equal(cpu_dbg_match(c, 0x2000, 1, false), 0);
+
+    /* An instruction breakpoint faults before the instruction (real mode:
+     * IVT[1] at 0:0x600), with DR6.B0. */
+    cpu_set_seg_real(c, R_CS, 0);
+    cpu_set_seg_real(c, R_SS, 0);
+    c->regs[R_ESP] = 0x7000;
+    c->eip = 0x500;
+    b.ram[0x500] = 0x40;                 /* INC AX */
+    fx_w16(&b, 1 * 4, 0x600);
+    c->dr[0] = 0x500;
+    c->dr[7] = 0x1;
+    assert_int_equal(cpu_exec(c, 1), EXEC_BUDGET);
+    assert_int_equal(c->regs[R_EAX], 0);                 /* did not run */
+    assert_int_equal(fx_r16(&b, 0x7000 - 6), 0x500);     /* return IP */
+    assert_int_equal(c->dr[6] & 0xf, 1);
+    cpu_free(c);
+    bus_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -453,6 +492,7 @@ int main(void)
         cmocka_unit_test(test_real_mode_exception_has_no_error_code),
         cmocka_unit_test(test_nmi_blocked_until_iret),
         cmocka_unit_test(test_bad_inner_stack_is_ts),
+        cmocka_unit_test(test_debug_register_matching),
     };
     return cmocka_run_group_tests_name("except", tests, NULL, NULL);
 }
