@@ -18,6 +18,7 @@ typedef struct DriveConfig {
     const char *media;         /* disk, cdrom */
     int index;                 /* -1: next free */
     bool snapshot;
+    bool readonly;             /* readonly=on */
 } DriveConfig;
 
 typedef struct MachineConfig {
