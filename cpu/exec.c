@@ -57,6 +57,9 @@ void cpu_reset(CPUState *c)
     memset(c->dr, 0, sizeof(c->dr));
     c->dr[6] = 0xffff0ff0;
     c->dr[7] = 0x00000400;
+    memset(c->dbg_seen, 0, sizeof(c->dbg_seen));
+    c->dbg_hits = 0;
+    c->dbg_data = false;
     c->cpl = 0;
 
     memset(&c->fpu, 0, sizeof(c->fpu));
