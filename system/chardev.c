@@ -418,6 +418,13 @@ static Chardev *open_socket(const char *host, const char *port, bool wait,
     struct addrinfo hints = { .ai_family = AF_UNSPEC,
                               .ai_socktype = SOCK_STREAM,
                               .ai_flags = AI_PASSIVE }, *res = NULL;
+    char *end;
+    long pn = strtol(port, &end, 10);
+    if (*end || end == port || pn < 1 || pn > 65535) {
+        snprintf(err, errlen, "socket port '%s': expected a number 1-65535",
+                 port);
+        return NULL;
+    }
     if (!host || !*host)
         host = "127.0.0.1";     /* loopback unless asked otherwise */
     int rc = getaddrinfo(host, port, &hints, &res);

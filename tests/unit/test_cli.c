@@ -126,6 +126,11 @@ static void test_unknown_and_bad(void **state)
     expect_error("-chardev null,id=a -chardev null,id=a", "duplicate id");
     expect_error("-screendump-at soon", "SECONDS:FILE.png");
     expect_error("-smp 4", "only one CPU");
+    expect_error("-chardev socket,id=s,port=99999,server=on,wait=off",
+                 "1-65535");
+    expect_error("-serial tcp::http,server=on,wait=off", "1-65535");
+    expect_error("-rtc base=2020-13-01", "bad base");
+    expect_error("-initrd x", "need -kernel");
 }
 
 /* Options whose subsystem is not there yet are refused by name. */
