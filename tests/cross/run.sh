@@ -5,7 +5,8 @@
 set -u
 srcdir=$1
 root=$(pwd)/cross-aarch64
-if ! command -v aarch64-linux-gnu-gcc >/dev/null 2>&1 ||
+if ! command -v clang >/dev/null 2>&1 ||
+   ! command -v aarch64-linux-gnu-ld >/dev/null 2>&1 ||
    ! command -v qemu-aarch64-static >/dev/null 2>&1 ||
    ! dpkg -s libcapstone-dev:arm64 libcmocka-dev:arm64 zlib1g-dev:arm64 >/dev/null 2>&1; then
     sh "$srcdir/tests/cross/setup-arm64.sh" || {
@@ -17,7 +18,8 @@ for backend in interp aarch64; do
     [ "$backend" = aarch64 ] && [ ! -f "$srcdir/tcg/backend-aarch64.c" ] && continue
     dir=$root/$backend
     mkdir -p "$dir"
-    if ! (cd "$dir" && "$srcdir/configure" --cross-prefix=aarch64-linux-gnu- \
+    if ! (cd "$dir" && CC="clang --target=aarch64-linux-gnu" \
+            "$srcdir/configure" --cross-prefix=aarch64-linux-gnu- \
             --backend=$backend --disable-sdl --disable-slirp >/dev/null &&
           make -s -j2 kestrel tests/cpu/moo >build.log 2>&1 &&
           for t in "$srcdir"/tests/unit/test_*.c; do
