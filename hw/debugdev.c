@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "hw/debugdev.h"
+#include "hw/pci.h"
 
 enum { P_U32, P_CHARDEV };
 
@@ -17,7 +18,7 @@ typedef struct PropDef {
     const char *help;
 } PropDef;
 
-enum { DEV_DEBUGCON, DEV_DEBUG_EXIT, DEV_PC_TESTDEV };
+enum { DEV_DEBUGCON, DEV_DEBUG_EXIT, DEV_PC_TESTDEV, DEV_PCI_TESTDEV };
 
 #define MAX_PROPS 4
 static const struct DevDef {
@@ -36,6 +37,9 @@ static const struct DevDef {
         { "iosize", P_U32, 0x02, "number of ports" } } },
     { "pc-testdev", DEV_PC_TESTDEV,
       "latch 0xe0, flush 0xe4, IRQ lines 0x2000+n, MMIO 0xff000000", { { 0 } } },
+    { "pci-testdev", DEV_PCI_TESTDEV,
+      "PCI 1b36:0005: I/O-write test headers on BAR0 (MMIO) and BAR1 (I/O)",
+      { { 0 } } },
 };
 #define NDEVDEFS (sizeof(devdefs) / sizeof(devdefs[0]))
 
@@ -168,8 +172,10 @@ int device_help(const char *opt, FILE *out)
     if (!strcmp(opt, "help") || !strcmp(opt, "?")) {
         fprintf(out, "Misc devices:\n");
         for (size_t i = 0; i < NDEVDEFS; i++)
-            fprintf(out, "name \"%s\", bus ISA, desc \"%s\"\n",
-                    devdefs[i].name, devdefs[i].desc);
+            fprintf(out, "name \"%s\", bus %s, desc \"%s\"\n",
+                    devdefs[i].name,
+                    devdefs[i].kind == DEV_PCI_TESTDEV ? "PCI" : "ISA",
+                    devdefs[i].desc);
         return 1;
     }
     size_t n = strcspn(opt, ",");
@@ -249,8 +255,16 @@ typedef struct DebugDev {
     uint32_t iobase, iosize, readback;
     uint32_t latch;              /* pc-testdev 0xE0 */
     uint8_t *iomem;              /* pc-testdev 64 KiB window */
+    struct PciTestdev *pcitest;
     struct DebugDev *next;
 } DebugDev;
+
+static PCIBus *pci_bus;
+
+void device_set_pci_bus(PCIBus *pb)
+{
+    pci_bus = pb;
+}
 
 #define TESTDEV_IOMEM_BASE 0xff000000ull
 #define TESTDEV_IOMEM_LEN 0x10000u
@@ -356,6 +370,167 @@ static void testdev_iomem_write(void *opaque, uint64_t off, uint64_t val,
         memcpy(d->iomem + off, &val, (size_t)size);
 }
 
+/* ---- pci-testdev ----
+ * Six tests, QEMU's numbering: index = type * 3 + test, type 0 for the
+ * memory BAR and 1 for the I/O BAR, test 0 "no-eventfd", 1
+ * "wildcard-eventfd", 2 "datamatch-eventfd". Writing n to offset 0 of a
+ * BAR selects test n of that BAR's type and clears its count. Each test
+ * has a header the guest reads from the BAR, one byte per access:
+ *   0 test index, 1 access width (1), 4 offset (le32), 8 data, 12 count
+ *   (le32), 16 the NUL-terminated name.
+ * A 1-byte write of `data` to `offset` counts; for the wildcard test any
+ * write there counts. In QEMU the two eventfd tests hang a host notifier
+ * on that exact 1-byte access, which swallows it before the device sees
+ * it (TCG emulates the notifier that way). Checked side by side with
+ * qemu-system-i386 7.2 by tests/qemucompat. */
+#define PCITEST_IOSIZE 128
+#define PCITEST_MEMSIZE 2048
+#define PCITEST_NTESTS 6
+#define PCITEST_HDR 16
+
+typedef struct PciTestdev {
+    PCIDevice *pci;
+    Device dev;                  /* resets the selection */
+    Bus *bus;
+    int current;                 /* -1: none selected */
+    uint8_t hdr[PCITEST_NTESTS][PCITEST_HDR + 32];
+    uint32_t hdr_len[PCITEST_NTESTS];
+} PciTestdev;
+
+static const char *const pcitest_names[PCITEST_NTESTS] = {
+    "mmio-no-eventfd", "mmio-wildcard-eventfd", "mmio-datamatch-eventfd",
+    "portio-no-eventfd", "portio-wildcard-eventfd",
+    "portio-datamatch-eventfd",
+};
+
+static void pcitest_init_headers(PciTestdev *t)
+{
+    for (int i = 0; i < PCITEST_NTESTS; i++) {
+        uint8_t *h = t->hdr[i];
+        uint32_t off = (i < 3 ? PCITEST_MEMSIZE : PCITEST_IOSIZE) + (uint32_t)i;
+        size_t n = strlen(pcitest_names[i]) + 1;
+        memset(h, 0, sizeof(t->hdr[i]));
+        h[0] = (uint8_t)i;
+        h[1] = 1;
+        memcpy(h + 4, &off, 4);
+        h[8] = i % 3 == 1 ? 0xce : 0xfa;   /* the wildcard's is unused */
+        memcpy(h + PCITEST_HDR, pcitest_names[i], n);
+        t->hdr_len[i] = (uint32_t)(PCITEST_HDR + n);
+    }
+    t->current = -1;
+}
+
+static uint32_t pcitest_offset(const PciTestdev *t, int i)
+{
+    uint32_t off;
+    memcpy(&off, t->hdr[i] + 4, 4);
+    return off;
+}
+
+static uint64_t pcitest_read(PciTestdev *t, uint64_t addr, int size)
+{
+    /* One header byte per access, whatever its width (QEMU's device
+     * returns buf[addr] zero-extended). */
+    if (t->current < 0 || addr + (uint64_t)size >= t->hdr_len[t->current])
+        return 0;
+    return t->hdr[t->current][addr];
+}
+
+static void pcitest_write(PciTestdev *t, uint64_t addr, uint64_t val,
+                          int size, int type)
+{
+    int c = t->current;
+    if (c >= 0 && c % 3 != 0 && size == 1 &&
+        addr == pcitest_offset(t, c) &&
+        (c % 3 == 1 || (uint8_t)val == t->hdr[c][8]))
+        return;                  /* taken by the (emulated) notifier */
+    if (addr == 0) {
+        t->current = -1;
+        if (val >= 3)
+            return;
+        t->current = type * 3 + (int)val;
+        memset(t->hdr[t->current] + 12, 0, 4);
+        return;
+    }
+    if (c < 0 || addr != pcitest_offset(t, c))
+        return;
+    /* Data-matched tests count only a 1-byte write of the data byte. */
+    if (c % 3 != 1 && (size != 1 || val != t->hdr[c][8]))
+        return;
+    uint32_t count;
+    memcpy(&count, t->hdr[c] + 12, 4);
+    count++;
+    memcpy(t->hdr[c] + 12, &count, 4);
+}
+
+static uint64_t pcitest_mmio_read(void *opaque, uint64_t off, int size)
+{
+    return pcitest_read(opaque, off, size);
+}
+
+static void pcitest_mmio_write(void *opaque, uint64_t off, uint64_t val,
+                               int size)
+{
+    pcitest_write(opaque, off, val, size, 0);
+}
+
+static uint32_t pcitest_pio_read(void *opaque, uint16_t port, int size)
+{
+    PciTestdev *t = opaque;
+    return (uint32_t)pcitest_read(t, (uint16_t)(port - pci_bar_addr(t->pci, 1)),
+                                  size);
+}
+
+static void pcitest_pio_write(void *opaque, uint16_t port, uint32_t val,
+                              int size)
+{
+    PciTestdev *t = opaque;
+    pcitest_write(t, (uint16_t)(port - pci_bar_addr(t->pci, 1)), val, size, 1);
+}
+
+static void pcitest_reset(void *opaque)
+{
+    PciTestdev *t = opaque;
+    t->current = -1;
+}
+
+static int pcitest_create(DebugDev *d, char *err, size_t errlen)
+{
+    if (!pci_bus) {
+        snprintf(err, errlen, "pci-testdev: this machine has no PCI bus");
+        return -1;
+    }
+    /* The first free slot from 2 up, as QEMU assigns. */
+    int devfn = -1;
+    for (int slot = 2; slot < 32 && devfn < 0; slot++)
+        if (!pci_find_device(pci_bus, PCI_DEVFN(slot, 0)))
+            devfn = PCI_DEVFN(slot, 0);
+    PciTestdev *t = calloc(1, sizeof(*t));
+    if (!t || devfn < 0) {
+        free(t);
+        snprintf(err, errlen, "pci-testdev: no free PCI slot");
+        return -1;
+    }
+    t->pci = pci_add_device(pci_bus, devfn, 0x1b36, 0x0005, 0x00ff0000,
+                            "pci-testdev");
+    if (!t->pci) {
+        free(t);
+        snprintf(err, errlen, "pci-testdev: no free PCI slot");
+        return -1;
+    }
+    pcitest_init_headers(t);
+    pci_set_bar_mem(t->pci, 0, PCITEST_MEMSIZE * 2, false, pcitest_mmio_read,
+                    pcitest_mmio_write, t);
+    pci_set_bar_io(t->pci, 1, PCITEST_IOSIZE * 2, pcitest_pio_read,
+                   pcitest_pio_write, t);
+    t->bus = d->bus;
+    t->dev = (Device){ .name = "pci-testdev", .opaque = t,
+                       .reset = pcitest_reset };
+    bus_add_device(d->bus, &t->dev);
+    d->pcitest = t;
+    return 0;
+}
+
 int device_create(Bus *bus, const char *opt, const char *const *globals,
                   int nglobals, Chardev *chr, char *err, size_t errlen)
 {
@@ -420,6 +595,12 @@ int device_create(Bus *bus, const char *opt, const char *const *globals,
                           testdev_iomem_read, testdev_iomem_write, d,
                           "pc-testdev-iomem");
         break;
+    case DEV_PCI_TESTDEV:
+        if (pcitest_create(d, err, errlen)) {
+            free(d);
+            return -1;
+        }
+        break;
     }
     d->next = all_devs;
     all_devs = d;
@@ -432,6 +613,9 @@ void device_free_all(void)
         DebugDev *d = all_devs;
         all_devs = d->next;
         free(d->iomem);
+        if (d->pcitest)
+            bus_del_device(d->pcitest->bus, &d->pcitest->dev);
+        free(d->pcitest);
         free(d);
     }
 }

@@ -8,6 +8,8 @@
  *   pc-testdev      a 32-bit latch at 0xE0 (and its byte-wise alias at
  *                   0xE8), the page-flush port 0xE4, ISA IRQ lines at
  *                   0x2000 + n, and 64 KiB of RAM-like MMIO at 0xFF000000.
+ *   pci-testdev     PCI 1b36:0005 with QEMU's I/O-write test headers on
+ *                   BAR0 (memory) and BAR1 (I/O).
  *
  * -device strings are "NAME[,PROP=VAL...]"; -global strings are
  * "NAME.PROP=VAL" and set a default for every instance of NAME. */
@@ -32,5 +34,8 @@ int global_check(const char *opt, char *err, size_t errlen);
  * one line in err. Devices live until device_free_all. */
 int device_create(Bus *bus, const char *opt, const char *const *globals,
                   int nglobals, Chardev *chr, char *err, size_t errlen);
+/* The bus pci-testdev plugs into (the board sets it before creating). */
+struct PCIBus;
+void device_set_pci_bus(struct PCIBus *pb);
 void device_free_all(void);
 #endif

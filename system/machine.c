@@ -448,6 +448,7 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     }
 
     /* Debug and test devices: -debugcon first, then -device in order. */
+    device_set_pci_bus(m->pci);
     if (cfg->debugcon) {
         Chardev *chr = open_chr("-debugcon", cfg->debugcon, err, errlen);
         if (!chr || device_create(&m->bus, "isa-debugcon", cfg->globals,

@@ -1,7 +1,8 @@
 #!/bin/sh
 # QEMU-compatibility check (issue 9): the same test kernel and the same
 # flags under Kestrel and, when installed, qemu-system-i386; both must give
-# exit status 33 and the same bytes on both debug consoles. Then SeaBIOS's
+# exit status 33 and the same bytes on both debug consoles (pc-testdev and
+# pci-testdev checked by the kernel itself). Then SeaBIOS's
 # log captured QEMU's way on port 0x402.
 #   run.sh KESTREL OUTDIR   (OUTDIR holds testkernel.bin)
 k=$1
@@ -14,6 +15,10 @@ ok() { pass=$((pass + 1)); echo "ok   $*"; }
 bad() { fail=$((fail + 1)); echo "FAIL $*"; }
 
 expect_e9='kestrel-qemucompat: hello on 0xe9
+portio-no-eventfd
+portio-wildcard-eventfd
+portio-datamatch-eventfd
+mmio-no-eventfd
 all checks passed'
 expect_second='kestrel-qemucompat: hello on 0x3000'
 
@@ -29,6 +34,7 @@ run_kernel() {
         -device isa-debugcon,iobase=0x3000,chardev=second \
         -device pc-testdev \
         -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
+        -device pci-testdev \
         </dev/null >"$d/$name.out" 2>&1
     st=$?
     if [ $st -eq 33 ]; then ok "$name: exit status 33"
