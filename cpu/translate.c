@@ -184,27 +184,40 @@ static int gen_ea(DC *s, const InsnOperand *o)
 {
     IRFunc *f = s->f;
     const int *g = s->t->g_reg;
-    int t = tmp(s);
-    if (o->base != INSN_NOREG) {
-        if (o->disp)
-            ir_op2i(f, IR_ADD, t, g[o->base], (uint32_t)o->disp);
-        else
-            ir_mov(f, t, g[o->base]);
-    } else {
-        ir_movi(f, t, (uint32_t)o->disp);
-    }
+    /* A chain of fresh temps, each used once by the next op: the backend
+     * keeps it in one host register. */
+    int t = -1;
     if (o->index != INSN_NOREG) {
         int sh = o->scale == 8 ? 3 : o->scale == 4 ? 2 : o->scale == 2 ? 1 : 0;
-        if (sh) {
-            int u = tmp(s);
-            ir_op2i(f, IR_SHL, u, g[o->index], (uint32_t)sh);
-            ir_op2(f, IR_ADD, t, t, u);
+        t = tmp(s);
+        if (sh)
+            ir_op2i(f, IR_SHL, t, g[o->index], (uint32_t)sh);
+        else
+            ir_mov(f, t, g[o->index]);
+    }
+    if (o->base != INSN_NOREG) {
+        if (t < 0) {
+            t = tmp(s);
+            ir_mov(f, t, g[o->base]);
         } else {
-            ir_op2(f, IR_ADD, t, t, g[o->index]);
+            int u = tmp(s);
+            ir_op2(f, IR_ADD, u, t, g[o->base]);
+            t = u;
         }
     }
-    if (s->in->addrsize == 2)
-        ir_op1(f, IR_EXT16U, t, t);
+    if (t < 0) {
+        t = tmp(s);
+        ir_movi(f, t, (uint32_t)o->disp);
+    } else if (o->disp) {
+        int u = tmp(s);
+        ir_op2i(f, IR_ADD, u, t, (uint32_t)o->disp);
+        t = u;
+    }
+    if (s->in->addrsize == 2) {
+        int u = tmp(s);
+        ir_op1(f, IR_EXT16U, u, t);
+        t = u;
+    }
     return t;
 }
 

@@ -163,8 +163,12 @@ static void home(Emit *e, int t, int *base, int32_t *disp)
 
 static void load_temp(Emit *e, int reg, int t)
 {
-    if (reg == RAX && e->eax_temp == t)
+    if (e->eax_temp == t) {
+        /* eax holds the value (its home may not have it yet). */
+        if (reg != RAX)
+            op_rr(e, 0x89, 0, RAX, reg);              /* mov reg, eax */
         return;
+    }
     if (e->treg[t] >= 0) {
         if (reg != e->treg[t])
             op_rr(e, 0x8b, 0, reg, e->treg[t]);
@@ -207,6 +211,10 @@ static bool consumed_next(Emit *e, int t)
     case IR_SETCOND: case IR_BRCOND: case IR_MULU2: case IR_MULS2:
     case IR_STENV:
         return n->cond != IRC_ALWAYS && n->cond != IRC_NEVER;
+    case IR_QLD: case IR_QST:
+        /* The address goes to esi first (mov esi, eax); eax is free
+         * until then. */
+        return true;
     default:
         return false;
     }
