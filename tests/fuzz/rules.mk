@@ -27,3 +27,9 @@ check-fuzz-long: kestrel $(FUZZ_OUT)/chaos.elf
 
 CHECK_SUITES += check-fuzz
 FULL_SUITES += check-fuzz-long
+
+.PHONY: check-fuzz-input
+check-fuzz-input: kestrel $(FUZZ_OUT)/chaos.elf
+	@sh $(FUZZ_SRC)/badinput.sh ./kestrel $(FUZZ_OUT)/bad $(FUZZ_OUT)/chaos.elf
+
+CHECK_SUITES += check-fuzz-input
