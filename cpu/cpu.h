@@ -197,6 +197,15 @@ struct CPUState {
     int accel;               /* ACCEL_TCG or ACCEL_INTERP */
     bool singlestep;         /* debugger: one instruction per exec call */
     uint32_t trace_flags;    /* -d items, see debug/trace.h */
+    /* Debugger breakpoints (debug/gdbstub.c): cpu_exec returns EXEC_DEBUG
+     * before running an instruction whose linear address (CS base + EIP)
+     * is listed, except once at bp_skip_lin when bp_skip is set (resuming
+     * from a breakpoint). While any is set, no translated block runs. */
+#define CPU_MAX_BREAKPOINTS 64
+    int nbreakpoints;
+    uint32_t breakpoints[CPU_MAX_BREAKPOINTS];
+    bool bp_skip;
+    uint32_t bp_skip_lin;
 };
 
 enum { ACCEL_TCG = 0, ACCEL_INTERP = 1 };

@@ -183,6 +183,20 @@ static void debug_before_insn(CPUState *c)
     }
 }
 
+/* Debugger breakpoints: gdb's, not the guest's (those are DR0-DR3). */
+static bool at_breakpoint(CPUState *c)
+{
+    uint32_t lin = c->seg[R_CS].base + c->eip;
+    bool skip = c->bp_skip && lin == c->bp_skip_lin;
+    c->bp_skip = false;
+    if (skip)
+        return false;
+    for (int i = 0; i < c->nbreakpoints && i < CPU_MAX_BREAKPOINTS; i++)
+        if (c->breakpoints[i] == lin)
+            return true;
+    return false;
+}
+
 int cpu_exec(CPUState *c, int64_t budget)
 {
     /* A budget of 0 only delivers what is pending. */
@@ -196,6 +210,10 @@ int cpu_exec(CPUState *c, int64_t budget)
         /* Count the fault so a guest stuck in a fault loop still ends the
          * slice. */
         c->icount++;
+        /* A fault during a debugger single step ends the step at the
+         * handler's first instruction. */
+        if (c->singlestep)
+            return EXEC_DEBUG;
     }
 
     for (;;) {
@@ -210,6 +228,9 @@ int cpu_exec(CPUState *c, int64_t budget)
         if (c->icount >= end)
             return EXEC_BUDGET;
 
+        if (__builtin_expect(c->nbreakpoints > 0, 0) && at_breakpoint(c))
+            return EXEC_DEBUG;
+
         bool dbg = (c->dr[7] & 0xff) || c->dbg_data;
         if (__builtin_expect(dbg, 0))
             debug_before_insn(c);
@@ -219,7 +240,7 @@ int cpu_exec(CPUState *c, int64_t budget)
          * shadow, untranslatable code, breakpoints) takes the interp_step
          * below. */
         if (c->accel == ACCEL_TCG && !c->inhibit_irq && !c->singlestep &&
-            !dbg && tcg_cpu_exec(c, end))
+            !dbg && !c->nbreakpoints && tcg_cpu_exec(c, end))
             continue;
 
         /* interp_step retires the instruction: commits EIP, counts it in

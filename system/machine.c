@@ -35,6 +35,7 @@
 #include "ui/console.h"
 #include "debug/trace.h"
 #include "debug/monitor.h"
+#include "debug/gdbstub.h"
 
 /* Guest instructions per slice: long enough that the per-slice work (one
  * ppoll with a zero timeout) is noise, short enough that host input and
@@ -62,6 +63,7 @@ struct Machine {
     FWCfg *fwcfg;
     VGAState *vga;
     Monitor *mon;
+    GdbStub *gdb;              /* -gdb (debug/gdbstub.c) */
     AcpiConfig acpi;
     uint8_t *vga_rom;
     size_t vga_rom_size;
@@ -469,6 +471,8 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
         m->mon = monitor_new(chr, m, !cfg->monitor);
     }
     chardev_set_quit_handler(board_quit, m);
+    if (cfg->gdb && !(m->gdb = gdbstub_new(cfg->gdb, m, err, errlen)))
+        goto fail;
 
     for (int i = 0; i < cfg->nscreendumps; i++) {
         const char *s = cfg->screendump_at[i];
@@ -527,6 +531,8 @@ int machine_run(Machine *m)
             machine_request_reset(m);
             continue;
         }
+        if (r == EXEC_DEBUG && m->gdb)
+            gdbstub_cpu_stopped(m->gdb);   /* breakpoint or step: pauses */
         /* Clear the exit request that ended the slice; whoever asked for
          * it has had its effect by now or sets a flag we test above. */
         m->cpu->interrupt_request &= ~(uint32_t)CPU_INT_EXIT;
@@ -557,6 +563,7 @@ void machine_destroy(Machine *m)
         return;
     if (m->mon)
         monitor_free(m->mon);
+    gdbstub_free(m->gdb);
     for (int i = 0; i < m->ndumps; i++) {
         timer_free(m->dumps[i].timer);
         free(m->dumps[i].path);

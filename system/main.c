@@ -493,8 +493,8 @@ int main(int argc, char **argv)
             if (strcmp(arg, "1") && strcmp(arg, "cpus=1"))
                 die("-smp %s: only one CPU is supported", arg);
             break;
-        case O_GDB: case O_S_GDB:
-            unsupported("gdb");
+        case O_GDB: cfg.gdb = arg; break;
+        case O_S_GDB: cfg.gdb = "tcp::1234"; break;
         case O_S: cfg.start_paused = true; break;
         case O_D: {
             uint32_t mask;
@@ -529,8 +529,9 @@ int main(int argc, char **argv)
                       (getenv("DISPLAY") || getenv("WAYLAND_DISPLAY"))
                       ? "sdl" : "none";
     (void)have_display;
-    if (cfg.start_paused && !cfg.monitor && !cfg.monitor_mux_stdio)
-        die("-S needs -monitor (or -nographic) to continue the machine");
+    if (cfg.start_paused && !cfg.monitor && !cfg.monitor_mux_stdio &&
+        !cfg.gdb)
+        die("-S needs -gdb, -monitor or -nographic to continue the machine");
 
     /* A reader that goes away (kestrel ... | head) must not kill the
      * machine; writes to it just fail. */

@@ -131,6 +131,7 @@ static void test_unknown_and_bad(void **state)
     expect_error("-serial tcp::http,server=on,wait=off", "1-65535");
     expect_error("-rtc base=2020-13-01", "bad base");
     expect_error("-initrd x", "need -kernel");
+    expect_error("-gdb udp::1234", "expected tcp::PORT");
 }
 
 /* Options whose subsystem is not there yet are refused by name. */
@@ -141,7 +142,6 @@ static void test_not_yet(void **state)
     expect_error("-drive file=x.img", "-drive is not supported yet");
     expect_error("-netdev user,id=n", "-netdev is not supported yet");
     expect_error("-nic user", "-nic is not supported yet");
-    expect_error("-gdb tcp::1234", "-gdb is not supported yet");
 }
 
 static void test_listings(void **state)
