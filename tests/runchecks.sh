@@ -8,9 +8,11 @@ total_pass=0; total_fail=0; failed_suites=
 out=$(mktemp); trap 'rm -f "$out"' EXIT
 for suite in "$@"; do
     echo "=== $suite"
+    t0=$(date +%s)
     $make_cmd -s --no-print-directory "$suite" > "$out" 2>&1
     rc=$?
     cat "$out"
+    echo "--- $suite: $(( $(date +%s) - t0 )) s"
     p=0; f=0; seen=0
     line=$(grep -E '^([A-Za-z0-9_-]+: )?[0-9]+ passed, [0-9]+ failed' "$out" | tail -n 1)
     if [ -n "$line" ]; then
