@@ -628,7 +628,15 @@ static void finish(void)
     for (int i = 7; i >= 0; i--)
         putx(vec_seen[i]);
     puts_("\n");
-    debug_exit(0x10);
+    /* A random I/O BAR may now sit over the exit device (or the debug
+     * console): switch decoding off on every PCI function but the host
+     * bridge and the ISA bridge before using them. */
+    for (int i = 0; i < nfns; i++)
+        if (fns[i].dev != 0 && !(fns[i].dev == 1 && fns[i].fn == 0))
+            cfg_wr(fns[i].dev, fns[i].fn, 0x04, 0);
+    outb(0xf4, 0x10);
+    puts_("chaos: isa-debug-exit at 0xf4 did not end the run\n");
+    debug_exit(0x01);
 }
 
 static void loop(void) __attribute__((noreturn));

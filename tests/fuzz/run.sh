@@ -1,7 +1,7 @@
 #!/bin/sh
 # Guest-chaos runs: the chaos kernel (chaos.c) under Kestrel with each
 # engine, each mode and each seed, bounded by `timeout`.
-#   run.sh KESTREL OUTDIR ELF "SEEDS" OPS [TIMEOUT]
+#   run.sh KESTREL OUTDIR ELF "SEEDS" OPS [TIMEOUT [CPU0-TIMEOUT]]
 # An ending is controlled when it is the kernel's own isa-debug-exit
 # (status 33 after "chaos: done"), a guest reset or power-off with
 # -no-reboot (status 0), or the timeout while the guest still runs (124;
@@ -9,7 +9,7 @@
 # CLI; HLT). Anything else - a signal, an abort, any other status, or a
 # sanitizer report on stderr - is a host bug. dev and cpu3 runs must reach
 # "chaos: done".
-k=$1; d=$2; elf=$3; seeds=$4; ops=$5; tmo=${6:-120}
+k=$1; d=$2; elf=$3; seeds=$4; ops=$5; tmo=${6:-120}; tmo0=${7:-$((tmo / 4 + 5))}
 pass=0; fail=0
 mkdir -p "$d"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:abort_on_error=0:exitcode=99}
@@ -21,7 +21,7 @@ for accel in interp tcg; do
             n=$ops; t=$tmo
             # dev ops are I/O exits (slow); random code is cheap per op
             [ "$mode" != dev ] && n=$((ops * 4))
-            [ "$mode" = cpu0 ] && t=$((tmo / 4 + 5))
+            [ "$mode" = cpu0 ] && t=$tmo0
             tag="$accel-$mode-$seed"
             timeout "$t" "$k" -M pc -m 64 -display none -no-reboot \
                 -serial null -accel "$accel" \
