@@ -114,6 +114,12 @@ IDEController *ide_init_from_config(Bus *b, PIIX *piix,
                                     const MachineConfig *cfg, RTC *rtc,
                                     char *err, size_t errlen);
 
+/* Command line: -hda/-hdb/-hdc/-hdd FILE (legacy_unit 0-3), -cdrom FILE
+ * (2, cdrom), -drive KEY=VALUE,... (legacy_unit -1). Appends to
+ * cfg->drives; -1 with err set on a bad description. */
+int drive_config_add(MachineConfig *cfg, int legacy_unit, bool cdrom,
+                     const char *arg, char *err, size_t errlen);
+
 /* Port handlers (also for tests). */
 uint32_t ide_ioport_read(void *opaque, uint16_t port, int size);
 void ide_ioport_write(void *opaque, uint16_t port, uint32_t val, int size);

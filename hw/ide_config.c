@@ -6,6 +6,7 @@
 #include "hw/rtc.h"
 #include "system/machine.h"
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* Bochs/QEMU CMOS layout for two fixed disks: type nibbles at 0x12,
@@ -28,7 +29,10 @@ static void set_cmos_disk(RTC *rtc, int unit, const IDEDriveState *d)
     rtc_set_cmos(rtc, base + 7, (uint8_t)(d->cyls >> 8));
     rtc_set_cmos(rtc, base + 8, (uint8_t)d->secs);
     uint8_t x = rtc_get_cmos(rtc, 0x39);
-    rtc_set_cmos(rtc, 0x39, (uint8_t)(x | 1 << (unit * 2)));   /* LBA */
+    /* A disk that fits plain CHS needs no translation; bigger ones get
+     * LBA-assisted translation, as SeaBIOS expects. */
+    bool lba = d->cyls > 1024 || d->heads > 16 || d->secs > 63;
+    rtc_set_cmos(rtc, 0x39, (uint8_t)(x | (lba ? 1 : 0) << (unit * 2)));
 }
 
 IDEController *ide_init_from_config(Bus *b, PIIX *piix,
@@ -114,4 +118,102 @@ IDEController *ide_init_from_config(Bus *b, PIIX *piix,
 fail:
     ide_free(c);
     return NULL;
+}
+
+/* Option strings are split in place in this pool, so the config can
+ * point into it for the life of the process. */
+static char drive_args[MAX_DRIVES][1024];
+
+static int parse_onoff(const char *key, const char *v, bool *out, char *err,
+                       size_t errlen)
+{
+    if (!strcmp(v, "on") || !strcmp(v, "true") || !strcmp(v, "yes")) {
+        *out = true;
+        return 0;
+    }
+    if (!strcmp(v, "off") || !strcmp(v, "false") || !strcmp(v, "no")) {
+        *out = false;
+        return 0;
+    }
+    snprintf(err, errlen, "%s=%s: use on or off", key, v);
+    return -1;
+}
+
+int drive_config_add(MachineConfig *cfg, int legacy_unit, bool cdrom,
+                     const char *arg, char *err, size_t errlen)
+{
+    if (cfg->ndrives >= MAX_DRIVES) {
+        snprintf(err, errlen, "at most %d drives", MAX_DRIVES);
+        return -1;
+    }
+    char *s = drive_args[cfg->ndrives];
+    if (strlen(arg) >= sizeof(drive_args[0])) {
+        snprintf(err, errlen, "drive description too long");
+        return -1;
+    }
+    strcpy(s, arg);
+    DriveConfig dc = { .index = legacy_unit };
+    if (cdrom)
+        dc.media = "cdrom";
+    if (legacy_unit >= 0) {
+        dc.file = s;                  /* -hda FILE: the whole argument */
+    } else {
+        char *save = NULL;
+        for (char *kv = strtok_r(s, ",", &save); kv;
+             kv = strtok_r(NULL, ",", &save)) {
+            char *v = strchr(kv, '=');
+            if (!v) {
+                snprintf(err, errlen, "'%s': expected key=value", kv);
+                return -1;
+            }
+            *v++ = 0;
+            if (!strcmp(kv, "file")) {
+                dc.file = v;
+            } else if (!strcmp(kv, "format")) {
+                if (strcmp(v, "raw") && strcmp(v, "qcow2")) {
+                    snprintf(err, errlen, "format=%s: raw or qcow2", v);
+                    return -1;
+                }
+                dc.format = v;
+            } else if (!strcmp(kv, "if")) {
+                dc.interface = v;
+            } else if (!strcmp(kv, "media")) {
+                if (strcmp(v, "disk") && strcmp(v, "cdrom")) {
+                    snprintf(err, errlen, "media=%s: disk or cdrom", v);
+                    return -1;
+                }
+                dc.media = v;
+            } else if (!strcmp(kv, "index")) {
+                char *end;
+                long n = strtol(v, &end, 10);
+                if (*end || !*v || n < 0 || n > 3) {
+                    snprintf(err, errlen, "index=%s: 0 to 3", v);
+                    return -1;
+                }
+                dc.index = (int)n;
+            } else if (!strcmp(kv, "snapshot")) {
+                if (parse_onoff(kv, v, &dc.snapshot, err, errlen))
+                    return -1;
+            } else if (!strcmp(kv, "readonly")) {
+                if (parse_onoff(kv, v, &dc.readonly, err, errlen))
+                    return -1;
+            } else {
+                snprintf(err, errlen, "'%s': unknown drive option "
+                         "(file, format, if, media, index, snapshot, "
+                         "readonly)", kv);
+                return -1;
+            }
+        }
+        if (dc.interface && strcmp(dc.interface, "ide")) {
+            snprintf(err, errlen, "if=%s: only if=ide is supported",
+                     dc.interface);
+            return -1;
+        }
+    }
+    if (!dc.file && !(dc.media && !strcmp(dc.media, "cdrom"))) {
+        snprintf(err, errlen, "a disk drive needs file=");
+        return -1;
+    }
+    cfg->drives[cfg->ndrives++] = dc;
+    return 0;
 }

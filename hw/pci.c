@@ -133,7 +133,7 @@ void pci_set_bar_io(PCIDevice *d, int n, uint32_t size, PioRead *r,
     b->pio_write = w;
     b->opaque = opaque;
     pci_set_long(d, PCI_BASE_ADDRESS_0 + 4 * n, 1);   /* bit 0: I/O space */
-    bar_set_mask(d, n, ~(b->size - 1) & 0xfffcu);
+    bar_set_mask(d, n, ~(b->size - 1) & ~3u);
     snapshot_init(d);
 }
 
@@ -195,7 +195,7 @@ static bool bar_target(const PCIDevice *d, int n, uint32_t *addr)
         if (b->is_io) {
             if (!(cmd & PCI_COMMAND_IO))
                 return false;
-            *addr = v & ~(b->size - 1) & 0xfffcu;
+            *addr = v & ~(b->size - 1) & ~3u;
         } else {
             if (!(cmd & PCI_COMMAND_MEMORY))
                 return false;

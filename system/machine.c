@@ -26,6 +26,7 @@
 #include "hw/dma.h"
 #include "hw/pci.h"
 #include "hw/piix.h"
+#include "hw/ide.h"
 #include "hw/apic.h"
 #include "hw/ioapic.h"
 #include "hw/fwcfg.h"
@@ -58,6 +59,7 @@ struct Machine {
     UART *uart[4];
     PCIBus *pci;
     PIIX *piix;
+    IDEController *ide;        /* disks and CD-ROMs (hw/ide.c) */
     APIC *apic;
     IOAPIC *ioapic;
     FWCfg *fwcfg;
@@ -415,6 +417,9 @@ Machine *machine_create(const MachineConfig *cfg, char *err, size_t errlen)
     set_board_subsystem(m->piix->host);
     set_board_subsystem(m->piix->isa);
     set_board_subsystem(m->piix->pm);
+    m->ide = ide_init_from_config(&m->bus, m->piix, cfg, m->rtc, err, errlen);
+    if (!m->ide)
+        goto fail;
 
     /* Display: the console front end, then the stdvga card with
      * SeaVGABIOS on its ROM BAR. */
@@ -554,6 +559,8 @@ int machine_run(Machine *m)
     }
     signal_cpu = NULL;
     chardev_flush_all();
+    if (m->ide && ide_flush_all(m->ide))   /* guest writes reach the disk */
+        fprintf(stderr, "kestrel: flushing a disk image failed\n");
     return m->shutdown_req ? m->exit_status : 0;
 }
 
@@ -578,6 +585,7 @@ void machine_destroy(Machine *m)
     free(m->vga_rom);
     if (m->fwcfg)
         fwcfg_free(m->fwcfg);
+    ide_free(m->ide);              /* flushes and closes the images */
     if (m->piix)
         piix_free(m->piix);
     if (m->pci)

@@ -16,6 +16,7 @@
 #include "system/chardev.h"
 #include "debug/trace.h"
 #include "hw/debugdev.h"
+#include "hw/ide.h"
 
 enum {
     O_VERSION, O_HELP, O_M, O_BIOS, O_KERNEL, O_INITRD, O_APPEND, O_HDA,
@@ -423,7 +424,13 @@ int main(int argc, char **argv)
         case O_INITRD: cfg.initrd = arg; break;
         case O_APPEND: cfg.append = arg; break;
         case O_HDA: case O_HDB: case O_HDC: case O_HDD: case O_CDROM:
-        case O_DRIVE: case O_NETDEV:
+        case O_DRIVE:
+            if (drive_config_add(&cfg, o->id == O_DRIVE ? -1 :
+                                 o->id == O_CDROM ? 2 : o->id - O_HDA,
+                                 o->id == O_CDROM, arg, err, sizeof(err)))
+                die("-%s %s: %s", o->name, arg, err);
+            break;
+        case O_NETDEV:
             unsupported(o->name);
         case O_NIC: case O_NET:
             if (!strcmp(arg, "none"))

@@ -137,9 +137,11 @@ static void test_unknown_and_bad(void **state)
 /* Options whose subsystem is not there yet are refused by name. */
 static void test_not_yet(void **state)
 {
-    expect_error("-hda disk.img", "-hda is not supported yet");
-    expect_error("-cdrom x.iso", "-cdrom is not supported yet");
-    expect_error("-drive file=x.img", "-drive is not supported yet");
+    /* Drives exist now: bad ones are refused with the reason. */
+    expect_error("-hda /nonexistent/disk.img", "No such file");
+    expect_error("-cdrom /nonexistent/x.iso", "No such file");
+    expect_error("-drive file=x.img,if=scsi", "only if=ide");
+    expect_error("-drive file=x.img,bogus=1", "unknown drive option");
     expect_error("-netdev user,id=n", "-netdev is not supported yet");
     expect_error("-nic user", "-nic is not supported yet");
 }
