@@ -1,0 +1,124 @@
+#!/bin/sh
+# Drives a real gdb against an emulator running tests/gdb/kernel.asm.
+#   run.sh kestrel ./kestrel KERNEL.elf
+#   run.sh qemu qemu-system-i386 KERNEL.elf   (the same script, for comparison)
+# Two sessions: (1) connect, registers, breakpoints by symbol, stepi,
+# register and memory writes, an unmapped address, a software watchpoint
+# (gdb single-steps), kill; (2) continue into an endless loop and stop it
+# with Ctrl-C (SIGINT to gdb, which sends 0x03). Each check greps gdb's
+# output; the final line is "gdb-NAME: N passed, M failed".
+name=$1 emu=$2 kernel=$3
+pass=0 fail=0
+if ! command -v gdb >/dev/null 2>&1; then
+    echo "gdb-$name: gdb not installed, skipped"; echo "gdb-$name: 0 passed, 0 failed"; exit 0
+fi
+if [ "$name" = qemu ] && ! command -v "$emu" >/dev/null 2>&1; then
+    echo "gdb-$name: $emu not installed, skipped"; echo "gdb-$name: 0 passed, 0 failed"; exit 0
+fi
+tmp=$(mktemp -d)
+trap 'kill $epid 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+port=$(( 20000 + ($$ % 20000) ))
+
+
+check() {   # check DESCRIPTION REGEX FILE
+    if grep -Eq -- "$2" "$3"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "gdb-$name: FAIL: $1 (no /$2/ in gdb output)"
+    fi
+}
+
+gdbrun() {  # gdbrun OUTFILE -ex ... ; errors do not stop later -ex commands
+    out=$1; shift
+    timeout 120 gdb -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
+        -ex "target remote 127.0.0.1:$port" "$@" "$kernel" >"$out" 2>&1
+}
+
+wait_exit() {   # wait_exit SECONDS: true when the emulator has exited
+    i=0
+    while [ $i -lt $(($1 * 5)) ]; do
+        kill -0 $epid 2>/dev/null || return 0
+        sleep 0.2; i=$((i + 1))
+    done
+    return 1
+}
+
+# ---- session 1 ----
+start_emu_sh() {
+    port=$((port + 1))
+    "$emu" -display none -nodefaults -device isa-debug-exit -kernel "$kernel" \
+        -gdb tcp::$port -S >"$tmp/emu.out" 2>&1 &
+    epid=$!
+    sleep 2
+}
+start_emu_sh
+o=$tmp/s1.out
+gdbrun "$o" \
+    -ex 'p/x $eip' \
+    -ex 'break start2' -ex 'continue' -ex 'p/x $eip' \
+    -ex 'break step_here' -ex 'continue' \
+    -ex 'stepi' -ex 'p/x $eip' -ex 'p/x $ebx' \
+    -ex 'set $eax = 0x41' -ex 'stepi' -ex 'p/x $eax' -ex 'p/x $eip' \
+    -ex 'x/2wx &scratch' \
+    -ex 'set {int}&scratch = 0xdeadbeef' -ex 'x/2wx &scratch' \
+    -ex 'x/wx 0x40000000' \
+    -ex 'set can-use-hw-watchpoints 0' -ex 'watch *(int *)&counter' \
+    -ex 'continue' -ex 'delete 3' \
+    -ex 'break done' -ex 'continue' -ex 'p/d *(int *)&counter' \
+    -ex 'info registers' -ex 'p $st0' -ex 'p $xmm0.uint128' \
+    -ex 'kill'
+# Kestrel starts at the Multiboot entry; QEMU at the reset vector (its
+# option ROM loads the kernel later).
+check "connect: stopped at the entry" '^\$1 = 0x(100010|fff0)$' "$o"
+check "break start2 / continue" 'Breakpoint 1, start2 \(\)' "$o"
+check "EIP at start2" '^\$2 = 0x100048$' "$o"
+check "break step_here" 'Breakpoint 2, step_here \(\)' "$o"
+check "stepi over a 5-byte MOV" '^\$3 = 0x100052$' "$o"
+check "the MOV ran" '^\$4 = 0x22222222$' "$o"
+check "register write + stepi (INC)" '^\$5 = 0x42$' "$o"
+check "stepi over a 1-byte INC" '^\$6 = 0x100053$' "$o"
+check "memory read" '^0x100084( <scratch>)?:[[:space:]]+0x12345678[[:space:]]+0x9abcdef0' "$o"
+check "memory write" '^0x100084( <scratch>)?:[[:space:]]+0xdeadbeef[[:space:]]+0x9abcdef0' "$o"
+check "unmapped address" 'Cannot access memory at address 0x40000000' "$o"
+check "software watchpoint" 'Old value = 0' "$o"
+check "watchpoint new value" 'New value = 1' "$o"
+check "break done" 'Breakpoint 4, done \(\)' "$o"
+check "loop count in memory" '^\$7 = 1000$' "$o"
+check "info registers: eip" '^eip[[:space:]]+0x100064[[:space:]]+0x100064 <done>' "$o"
+check "info registers: eflags" '^eflags[[:space:]]+0x[0-9a-f]+[[:space:]]+\[.*\]' "$o"
+check "x87 register" '^\$8 = 0$' "$o"
+check "sse register" '^\$9 = 0$' "$o"
+check "kill" 'Inferior 1 \(.*\) killed' "$o"
+if wait_exit 20; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "gdb-$name: FAIL: emulator still running after kill"
+    kill $epid 2>/dev/null
+fi
+[ "$fail" -gt 0 ] && sed 's/^/  | /' "$o"
+
+# ---- session 2: Ctrl-C ----
+start_emu_sh
+o=$tmp/s2.out
+# timeout (not a subshell) is the background job: it passes SIGINT on.
+timeout 120 gdb -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
+    -ex "target remote 127.0.0.1:$port" -ex 'break paged' -ex 'continue' \
+    -ex 'delete' -ex 'set {int}&spin_mode = 1' \
+    -ex 'continue' -ex 'p $pc' -ex 'p *(int *)&counter > 0' -ex 'kill' \
+    "$kernel" >"$o" 2>&1 &
+gpid=$!
+sleep 4
+kill -INT $gpid 2>/dev/null
+i=0
+while kill -0 $gpid 2>/dev/null && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
+kill $gpid 2>/dev/null
+check "Ctrl-C stops with SIGINT" 'received signal SIGINT' "$o"
+check "stopped in the endless loop" '^\$1 = \(void \(\*\)\(\)\) 0x10007[0-9a-f] <spin' "$o"
+check "the loop ran" '^\$2 = 1$' "$o"
+if wait_exit 20; then pass=$((pass + 1)); else
+    fail=$((fail + 1)); echo "gdb-$name: FAIL: emulator still running after kill"
+    kill $epid 2>/dev/null
+fi
+[ "$fail" -gt 0 ] && sed 's/^/  | /' "$o"
+
+echo "gdb-$name: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
