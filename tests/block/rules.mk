@@ -1,0 +1,21 @@
+# Disk and CD-ROM boots through SeaBIOS: a boot sector (-hda, raw and
+# qcow2, writable and -snapshot) and an El Torito ISO (-cdrom), both
+# assembled from tests/block/boot.asm; compared with QEMU when installed.
+BLOCK_OUT := tests/block
+
+$(BLOCK_OUT)/disk.img: $(SRCDIR)/tests/block/boot.asm
+	@mkdir -p $(BLOCK_OUT)
+	nasm -f bin -o $@ $<
+
+$(BLOCK_OUT)/cd.iso: $(SRCDIR)/tests/block/boot.asm
+	@mkdir -p $(BLOCK_OUT)
+	nasm -f bin -DCDROM -o $@ $<
+
+.PHONY: check-block
+check-block: kestrel $(BLOCK_OUT)/disk.img $(BLOCK_OUT)/cd.iso
+	@sh $(SRCDIR)/tests/block/run.sh ./kestrel $(BLOCK_OUT)
+
+CHECK_SUITES += check-block
+
+CLEAN_EXTRA += $(BLOCK_OUT)/*.img $(BLOCK_OUT)/*.iso $(BLOCK_OUT)/*.qcow2 \
+    $(BLOCK_OUT)/*.out
