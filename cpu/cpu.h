@@ -206,6 +206,15 @@ struct CPUState {
     uint32_t breakpoints[CPU_MAX_BREAKPOINTS];
     bool bp_skip;
     uint32_t bp_skip_lin;
+    /* Debugger watchpoints (gdb's Z2 write, Z3 read, Z4 access): pages
+     * under one get slow-path TLB entries (the debugger flushes the TLB
+     * when it changes them), an access that overlaps one sets wp_hit and
+     * cpu_exec returns EXEC_DEBUG once the instruction has completed. */
+#define CPU_MAX_WATCHPOINTS 16
+    int nwatchpoints;
+    struct { uint32_t lin, len; int type; } watchpoints[CPU_MAX_WATCHPOINTS];
+    bool wp_hit;
+    int wp_hit_index;
 };
 
 enum { ACCEL_TCG = 0, ACCEL_INTERP = 1 };

@@ -240,7 +240,8 @@ int cpu_exec(CPUState *c, int64_t budget)
          * shadow, untranslatable code, breakpoints) takes the interp_step
          * below. */
         if (c->accel == ACCEL_TCG && !c->inhibit_irq && !c->singlestep &&
-            !dbg && !c->nbreakpoints && tcg_cpu_exec(c, end))
+            !dbg && !c->nbreakpoints && !c->nwatchpoints &&
+            tcg_cpu_exec(c, end))
             continue;
 
         /* interp_step retires the instruction: commits EIP, counts it in
@@ -260,7 +261,7 @@ int cpu_exec(CPUState *c, int64_t budget)
                 c->exc_depth = 0;
             }
         }
-        if (c->singlestep)
-            return EXEC_DEBUG;
+        if (c->singlestep || __builtin_expect(c->wp_hit, 0))
+            return EXEC_DEBUG;      /* debugger step or watchpoint */
     }
 }

@@ -223,10 +223,33 @@ uint32_t cpu_dbg_match(const CPUState *c, uint32_t lin, uint32_t len, bool write
     return hits;
 }
 
+/* gdb watchpoints: the first one [lin, lin+len) overlaps, or -1. type
+ * 2 matches writes, 3 reads, 4 both; any = ignore the type. */
+static int watch_match(const CPUState *c, uint32_t lin, uint32_t len,
+                       bool write, bool any)
+{
+    for (int i = 0; i < c->nwatchpoints && i < CPU_MAX_WATCHPOINTS; i++) {
+        int t = c->watchpoints[i].type;
+        if (!any && ((t == 2 && !write) || (t == 3 && write)))
+            continue;
+        uint32_t start = c->watchpoints[i].lin, wl = c->watchpoints[i].len;
+        if (lin - start < wl || start - lin < len)
+            return i;
+    }
+    return -1;
+}
+
 static inline void dbg_access(CPUState *c, uint32_t lin, int size, bool write)
 {
     if (__builtin_expect(c->dbg_data, 0))
         c->dbg_hits |= cpu_dbg_match(c, lin, (uint32_t)size, write);
+    if (__builtin_expect(c->nwatchpoints > 0, 0) && !c->wp_hit) {
+        int i = watch_match(c, lin, (uint32_t)size, write, false);
+        if (i >= 0) {
+            c->wp_hit = true;
+            c->wp_hit_index = i;
+        }
+    }
 }
 
 /* ---- TLB ---- */
@@ -364,7 +387,9 @@ static TLBEntry *tlb_fill(CPUState *c, uint32_t lin, int acc, bool user)
     TLBEntry *e = slot;
     /* A page under a data breakpoint keeps every data access slow, where
      * dbg_access sees it. */
-    uint32_t watch = c->dbg_data && cpu_dbg_match(c, page, 0x1000, true)
+    uint32_t watch = (c->dbg_data && cpu_dbg_match(c, page, 0x1000, true)) ||
+                     (c->nwatchpoints &&
+                      watch_match(c, page, 0x1000, true, true) >= 0)
                      ? TLB_SLOW : 0;
     uint32_t old_key = entry_key(e);
     if (old_key != TLB_INVALID && old_key != key)

@@ -434,6 +434,47 @@ static bool bp_remove(GdbStub *g, uint32_t lin, int type)
     return false;
 }
 
+/* Watchpoints: the CPU's MMU notes overlapping accesses (cpu/mmu.c);
+ * the TLB is flushed so pages under one lose their fast-path entries. */
+static bool wp_insert(GdbStub *g, uint32_t lin, uint64_t len, int type)
+{
+    CPUState *c = g->cpu;
+    if (c->nwatchpoints >= CPU_MAX_WATCHPOINTS || !len || len > 0x1000)
+        return false;
+    c->watchpoints[c->nwatchpoints].lin = lin;
+    c->watchpoints[c->nwatchpoints].len = (uint32_t)len;
+    c->watchpoints[c->nwatchpoints].type = type;
+    c->nwatchpoints++;
+    cpu_tlb_flush(c, true);
+    return true;
+}
+
+static bool wp_remove(GdbStub *g, uint32_t lin, uint64_t len, int type)
+{
+    CPUState *c = g->cpu;
+    for (int i = 0; i < c->nwatchpoints; i++) {
+        if (c->watchpoints[i].lin != lin || c->watchpoints[i].len != len ||
+            c->watchpoints[i].type != type)
+            continue;
+        c->watchpoints[i] = c->watchpoints[--c->nwatchpoints];
+        cpu_tlb_flush(c, true);
+        return true;
+    }
+    return false;
+}
+
+static void clear_all(GdbStub *g)
+{
+    CPUState *c = g->cpu;
+    c->nbreakpoints = 0;
+    if (c->nwatchpoints) {
+        c->nwatchpoints = 0;
+        cpu_tlb_flush(c, true);
+    }
+    c->wp_hit = false;
+    c->singlestep = false;
+}
+
 /* ---- run control ---- */
 
 static uint32_t pc_linear(const CPUState *c)
@@ -451,6 +492,7 @@ static void resume(GdbStub *g, bool step)
     g->stepping = step;
     g->running = true;
     g->resume_icount = c->icount;
+    c->wp_hit = false;
     machine_pause(g->m, false);
 }
 
@@ -465,11 +507,24 @@ void gdbstub_cpu_stopped(GdbStub *g)
 {
     CPUState *c = g->cpu;
     const char *why = "";
+    char wbuf[40];
     c->singlestep = false;
     machine_pause(g->m, true);
     if (!g->running)
         return;
     g->running = false;
+    if (c->wp_hit && c->wp_hit_index >= 0 &&
+        c->wp_hit_index < c->nwatchpoints) {
+        static const char *const kind[3] = { "watch", "rwatch", "awatch" };
+        int t = c->watchpoints[c->wp_hit_index].type;
+        snprintf(wbuf, sizeof(wbuf), "%s:%x;", kind[(t - 2) % 3],
+                 c->watchpoints[c->wp_hit_index].lin);
+        c->wp_hit = false;
+        g->stepping = false;
+        stop_reply(g, 5, wbuf);
+        return;
+    }
+    c->wp_hit = false;
     /* A stop before anything ran (or any stop while continuing) is a
      * breakpoint; gdb is told which kind, so it never backs up the PC the
      * way it must after an INT3. */
@@ -705,15 +760,18 @@ static void cmd_breakpoint(GdbStub *g, const char *p, bool insert, Reply *r)
         put_str(r, "E22");
         return;
     }
-    if (type > 1)
-        return;                 /* watchpoints: not supported (empty) */
     p += 2;
     if (!parse_addr_len(&p, &addr, &kind, 0)) {
         put_str(r, "E22");
         return;
     }
-    bool ok = insert ? bp_insert(g, (uint32_t)addr, type)
-                     : bp_remove(g, (uint32_t)addr, type);
+    bool ok;
+    if (type > 1)               /* kind is the watched length */
+        ok = insert ? wp_insert(g, (uint32_t)addr, kind, type)
+                    : wp_remove(g, (uint32_t)addr, kind, type);
+    else
+        ok = insert ? bp_insert(g, (uint32_t)addr, type)
+                    : bp_remove(g, (uint32_t)addr, type);
     put_str(r, ok ? "OK" : "E22");
 }
 
@@ -861,8 +919,7 @@ static void handle_packet(GdbStub *g, char *p, size_t len, Reply *r)
         machine_pause(g->m, false);
         break;
     case 'D':
-        g->cpu->nbreakpoints = 0;
-        g->cpu->singlestep = false;
+        clear_all(g);
         g->running = g->stepping = false;
         put_str(r, "OK");
         machine_pause(g->m, false);
@@ -960,9 +1017,6 @@ void gdbstub_free(GdbStub *g)
     if (!g)
         return;
     chardev_set_handlers(g->chr, NULL, NULL, NULL);
-    if (g->cpu) {
-        g->cpu->nbreakpoints = 0;
-        g->cpu->singlestep = false;
-    }
+    clear_all(g);
     free(g);
 }

@@ -65,8 +65,11 @@ gdbrun "$o" \
     -ex 'x/wx 0x40000000' \
     -ex 'set can-use-hw-watchpoints 0' -ex 'watch *(int *)&counter' \
     -ex 'continue' -ex 'delete 3' \
+    -ex 'set can-use-hw-watchpoints 1' -ex 'watch *(int *)&counter' \
+    -ex 'continue' -ex 'delete 4' \
     -ex 'break done' -ex 'continue' -ex 'p/d *(int *)&counter' \
-    -ex 'info registers' -ex 'p $st0' -ex 'p $xmm0.uint128' \
+    -ex 'info registers' -ex 'rwatch *(int *)&spin_mode' -ex 'continue' \
+    -ex 'p $pc' -ex 'p $st0' -ex 'p $xmm0.uint128' \
     -ex 'kill'
 # Kestrel starts at the Multiboot entry; QEMU at the reset vector (its
 # option ROM loads the kernel later).
@@ -83,12 +86,18 @@ check "memory write" '^0x100084( <scratch>)?:[[:space:]]+0xdeadbeef[[:space:]]+0
 check "unmapped address" 'Cannot access memory at address 0x40000000' "$o"
 check "software watchpoint" 'Old value = 0' "$o"
 check "watchpoint new value" 'New value = 1' "$o"
-check "break done" 'Breakpoint 4, done \(\)' "$o"
+check "hardware watchpoint" 'Hardware watchpoint 4: \*\(int \*\)&counter' "$o"
+check "hardware watchpoint hit" 'Old value = 1' "$o"
+check "hardware watchpoint value" 'New value = 2' "$o"
+check "break done" 'Breakpoint 5, done \(\)' "$o"
+check "read watchpoint" 'Hardware read watchpoint 6: \*\(int \*\)&spin_mode' "$o"
+check "read watchpoint hit" '^Value = 0$' "$o"
+check "stopped after the read" '^\$8 = \(void \(\*\)\(\)\) 0x10006b <done\+7>' "$o"
 check "loop count in memory" '^\$7 = 1000$' "$o"
 check "info registers: eip" '^eip[[:space:]]+0x100064[[:space:]]+0x100064 <done>' "$o"
 check "info registers: eflags" '^eflags[[:space:]]+0x[0-9a-f]+[[:space:]]+\[.*\]' "$o"
-check "x87 register" '^\$8 = 0$' "$o"
-check "sse register" '^\$9 = 0$' "$o"
+check "x87 register" '^\$9 = 0$' "$o"
+check "sse register" '^\$10 = 0$' "$o"
 check "kill" 'Inferior 1 \(.*\) killed' "$o"
 if wait_exit 20; then pass=$((pass + 1)); else
     fail=$((fail + 1)); echo "gdb-$name: FAIL: emulator still running after kill"
