@@ -86,7 +86,7 @@ static void ata_done(IDEChannel *ch, IDEDriveState *d)
 
 static uint8_t integrity_sum(const uint8_t *b)
 {
-    uint8_t sum = 0xa5;
+    uint8_t sum = 0;              /* bytes 0-510, signature included */
     for (int i = 0; i < 511; i++)
         sum = (uint8_t)(sum + b[i]);
     return (uint8_t)-sum;
