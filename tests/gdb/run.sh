@@ -129,5 +129,23 @@ if wait_exit 20; then pass=$((pass + 1)); else
 fi
 [ "$fail" -gt 0 ] && sed 's/^/  | /' "$o"
 
+# ---- session 3 (Kestrel only): malformed and out-of-range packets ----
+if [ "$name" = kestrel ] && command -v python3 >/dev/null 2>&1; then
+    start_emu_sh
+    timeout 120 python3 "$(dirname "$0")/raw.py" "$name" $port >"$tmp/raw.out" 2>&1
+    grep FAIL "$tmp/raw.out"
+    set -- $(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$tmp/raw.out")
+    if [ $# -eq 2 ]; then
+        pass=$((pass + $1)); fail=$((fail + $2))
+    else
+        fail=$((fail + 1)); echo "gdb-$name: FAIL: raw.py did not finish"
+        sed 's/^/  | /' "$tmp/raw.out"
+    fi
+    if wait_exit 20; then pass=$((pass + 1)); else
+        fail=$((fail + 1)); echo "gdb-$name: FAIL: emulator still running after k"
+        kill $epid 2>/dev/null
+    fi
+fi
+
 echo "gdb-$name: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]
