@@ -36,6 +36,16 @@ static uint32_t h_interp(void *env, uint32_t a, uint32_t b, uint32_t x,
     return 0;
 }
 
+/* The fetch of the part of an instruction on the next page: raises the
+ * #PF (with the fetch error code, also for NX) that fetching it would. */
+static uint32_t h_fetch_check(void *env, uint32_t lin, uint32_t user,
+                              uint32_t x, uint32_t d)
+{
+    CPUState *c = env;
+    cpu_translate(c, lin, ACC_FETCH, user != 0);
+    return 0;
+}
+
 static uint32_t h_check_seg(void *env, uint32_t seg, uint32_t off,
                             uint32_t lenacc, uint32_t d)
 {
@@ -1421,6 +1431,67 @@ static bool gen_insn(DC *s)
 
 /* ---- translation of one block ---- */
 
+/* The first instruction of a block that goes on into the next page: its
+ * bytes from both pages in buf (for the trace). Returns how many of them
+ * are on the next page, 0 when it cannot be translated that way (the next
+ * page is unmapped or not RAM, the bytes are no valid instruction). Such a
+ * block used to run the instruction through the interpreter, which cannot
+ * cache its decoding either, so a hot one cost a capstone decode each
+ * time (a Linux boot ran one 585,000 times). */
+static int decode_crossing(const DC *s, CPUState *c, const uint8_t *host,
+                           uint32_t page_left, int mode, Insn *in,
+                           uint8_t buf[15])
+{
+    const SegCache *cs = &c->seg[R_CS];
+    uint32_t pc = s->block_pc;
+    if (page_left >= 15 || pc > cs->limit)
+        return 0;
+    uint64_t room = (uint64_t)cs->limit - pc + 1;
+    uint32_t want = room < 15 ? (uint32_t)room : 15;
+    if (want <= page_left)
+        return 0;
+    int64_t pa2 = cpu_probe(c, s->cs_base + pc + page_left);
+    if (pa2 < 0)
+        return 0;
+    const uint8_t *h2 = bus_mem_ptr(c->bus, (uint64_t)pa2 & ~0xfffull, false);
+    if (!h2)
+        return 0;
+    memcpy(buf, host, page_left);
+    memcpy(buf + page_left, h2, want - page_left);
+    int len = x86_decode(buf, (int)want, mode, in);
+    if (len <= (int)page_left)
+        return 0;
+    if (mode == 16 && pc + (uint32_t)len > 0xffff)
+        return 0;
+    return len - (int)page_left;
+}
+
+/* The block is invalidated only by writes to its first page: at run time,
+ * check the fetch of the next page and that its k bytes are still the
+ * ones translated; otherwise run the instruction in the interpreter. */
+static void gen_crossing_guard(DC *s, uint32_t lin2, const uint8_t *b, int k)
+{
+    IRFunc *f = s->f;
+    int slow = ir_label(f), done = ir_label(f);
+    sync_eip(s);
+    ir_call(f, h_fetch_check, IR_NOTEMP, movi(s, lin2),
+            movi(s, s->user ? 1 : 0), IR_NOTEMP, IR_NOTEMP);
+    for (int i = 0; i < k;) {
+        int sz = k - i >= 4 ? 4 : k - i >= 2 ? 2 : 1;
+        uint32_t want = 0;
+        memcpy(&want, b + i, (size_t)sz);
+        int v = ld(s, movi(s, lin2 + (uint32_t)i), sz);
+        ir_brcondi(f, IRC_NE, v, want, slow);
+        i += sz;
+    }
+    ir_br(f, done);
+    ir_set_label(f, slow);
+    ir_call(f, h_interp, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP,
+            IR_NOTEMP);
+    ir_exit(f, 0);
+    ir_set_label(f, done);
+}
+
 static uint64_t now_ns(void)
 {
     struct timespec ts;
@@ -1475,6 +1546,13 @@ TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys, uint32_t flags)
         if (insns[nd - 1].iflags & (IF_BRANCH | IF_PRIV))
             break;
     }
+    uint8_t xbytes[15];
+    int xk = 0;
+    if (nd == 0) {
+        xk = decode_crossing(&s, c, host, page_left, mode, &insns[0], xbytes);
+        if (xk > 0)
+            nd = 1;
+    }
     off = 0;
     while (!ended && n < nd && ir_room(f, 400)) {
         const Insn *in = &insns[n];
@@ -1496,6 +1574,9 @@ TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys, uint32_t flags)
         s.eip_synced = false;
         s.stores = false;
         ir_insn(f, pc);
+        if (xk > 0)
+            gen_crossing_guard(&s, s.cs_base + pc + page_left, xbytes + page_left,
+                               xk);
         ended = gen_insn(&s);
         off += in->len;
         n++;
@@ -1562,7 +1643,7 @@ TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys, uint32_t flags)
     t->s.stats.bytes_host += size;
     t->s.stats.translate_ns += now_ns() - t0;
     if (c->trace_flags & (TRACE_IN_ASM | TRACE_OUT_ASM))
-        trace_new_block(t, c, tb, host);
+        trace_new_block(t, c, tb, xk > 0 ? xbytes : host);
     return tb;
 }
 

@@ -588,6 +588,40 @@ static void test_smc_next_insn(void **state)
     }
 }
 
+/* An instruction that crosses into the next page, whose tail on that page
+ * the loop rewrites: the block holding it belongs to the first page, so
+ * only its run-time check of the tail sees the change. */
+static void test_insn_across_pages(void **state)
+{
+    (void)state;
+    for (int accel = 0; accel < 2; accel++) {
+        Fx *f = new_machine();
+        f->c->accel = accel ? ACCEL_TCG : ACCEL_INTERP;
+        static const uint8_t head[] = {
+            0xb9, 0x05, 0x00, 0x00, 0x00,             /* 0: mov ecx, 5 */
+            0x31, 0xdb,                               /* 5: xor ebx, ebx */
+            0xe9, 0xf1, 0x0f, 0x00, 0x00,             /* 7: jmp 0xffd */
+        };
+        static const uint8_t tail[] = {
+            0xb8, 0x11, 0x00, 0x00, 0x00,             /* ffd: mov eax, 0x11 */
+            0x01, 0xc3,                               /* 1002: add ebx, eax */
+            0xfe, 0x05, 0x00, 0x10, 0x10, 0x00,       /* 1004: inc byte [0x101000] */
+            0x49,                                     /* 100a: dec ecx */
+            0x0f, 0x85, 0xec, 0xff, 0xff, 0xff,       /* 100b: jnz 0xffd */
+            0xf4,                                     /* 1011: hlt */
+        };
+        memcpy(f->bus.ram + CODE, head, sizeof(head));
+        memcpy(f->bus.ram + CODE + 0xffd, tail, sizeof(tail));
+        f->c->eip = CODE;
+        run_to_halt(f->c);
+        /* The immediate's third byte counts 0..4 across the iterations. */
+        assert_int_equal(f->c->regs[R_EAX], 0x40011);
+        assert_int_equal(f->c->regs[R_EBX], 5 * 0x11 + 10 * 0x10000);
+        assert_int_equal(f->c->eip, CODE + 0x1012);
+        free_machine(f);
+    }
+}
+
 /* A block that rewrites an instruction inside itself, after the store. */
 static void test_smc_same_block(void **state)
 {
@@ -787,6 +821,7 @@ int main(void)
         cmocka_unit_test(test_code_aliased),
         cmocka_unit_test(test_smc_next_insn),
         cmocka_unit_test(test_smc_same_block),
+        cmocka_unit_test(test_insn_across_pages),
         cmocka_unit_test(test_smc_rep_movs),
         cmocka_unit_test(test_precise_fault),
         cmocka_unit_test(test_random_vs_interp),
