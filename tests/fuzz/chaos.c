@@ -156,6 +156,7 @@ static int nfns;
 static uint32_t bars[64];          /* memory BAR bases seen at start */
 static uint32_t bar_len[64];
 static int nbars;
+static int ide_dev = -1, ide_fn;      /* the PIIX IDE function (class 01:01) */
 
 static void pci_scan(void)
 {
@@ -178,6 +179,11 @@ static void pci_scan(void)
                 cfg_wr(dev, fn, r, b);
                 bars[nbars] = b & ~0xfu;
                 bar_len[nbars++] = sz ? sz : 0x1000;
+            }
+            if ((cfg_rd(dev, fn, 8) >> 16) == 0x0101) {
+                ide_dev = dev;
+                ide_fn = fn;
+                cfg_wr(dev, fn, 0x04, cfg_rd(dev, fn, 0x04) | 0x5);   /* I/O + bus master */
             }
             if (dev == 1 && fn == 3)
                 pm_base = cfg_rd(1, 3, 0x40) & 0xffc0;
@@ -511,6 +517,64 @@ static void op_pic_pit(void)
     }
 }
 
+/* IDE/ATAPI: registers, commands (PIO, DMA, PACKET with a random CDB)
+ * and bus-master DMA with random PRD tables. PRD tables and targets stay
+ * in scratch RAM above 16 MiB or beyond RAM. */
+static void op_ide(void)
+{
+    static const uint8_t cmds[] = { 0x20, 0x24, 0x30, 0x34, 0xc8, 0xca, 0x25,
+        0x35, 0xec, 0xa1, 0xa0, 0xef, 0x91, 0x10, 0x70, 0xe7, 0xea, 0x40,
+        0xc4, 0xc5, 0xc6, 0xe0, 0xe1, 0x08, 0xf8, 0x27, 0x00 };
+    uint16_t cmd = below(2) ? 0x1f0 : 0x170;
+    uint16_t ctl = (uint16_t)(cmd == 0x1f0 ? 0x3f6 : 0x376);
+    if (below(8) == 0)
+        outb(ctl, (uint8_t)(rnd() & 0x06));          /* nIEN / SRST */
+    outb((uint16_t)(cmd + 6), (uint8_t)(0xa0 | (rnd() & 0x5f)));
+    for (int r = 1; r <= 5; r++)
+        if (below(2))
+            outb((uint16_t)(cmd + r), (uint8_t)val());
+    uint32_t bm = 0;
+    if (ide_dev >= 0)
+        bm = (cfg_rd(ide_dev, ide_fn, 0x20) & 0xfffc) + (cmd == 0x170 ? 8 : 0);
+    if (bm && below(2)) {
+        uint32_t *prd = (uint32_t *)(uintptr_t)((20u << 20) + (below(256) << 4));
+        int n = 1 + (int)below(4);
+        for (int i = 0; i < n; i++) {
+            uint32_t a;
+            switch (below(3)) {
+            case 0: a = (24u << 20) + below(4u << 20); break;
+            case 1: a = ram_end + below(0x100000); break;
+            default: a = 0xffff0000u + below(0x10000); break;
+            }
+            prd[2 * i] = a & ~1u;
+            prd[2 * i + 1] = (uint32_t)val() & 0xffff;
+            if (i == n - 1 && below(4))
+                prd[2 * i + 1] |= 0x80000000u;      /* end of table */
+        }
+        uint32_t table = below(8) ? (uint32_t)(uintptr_t)prd : ram_end + below(0x1000);
+        outl((uint16_t)(bm + 4), table);
+        outb((uint16_t)(bm + 2), 0x06);             /* clear IRQ/error */
+    }
+    outb((uint16_t)(cmd + 7), below(4) ? cmds[below(sizeof cmds)] : (uint8_t)rnd());
+    if (bm && below(2))
+        outb((uint16_t)bm, (uint8_t)(1 | (rnd() & 8)));   /* start, direction */
+    if (below(2)) {                                 /* a CDB or PIO data */
+        int n = (int)below(below(4) ? 6 : 300);
+        for (int i = 0; i < n; i++) {
+            if (below(2))
+                outw(cmd, (uint16_t)rnd());
+            else
+                mem_sink += inw(cmd);
+        }
+    }
+    mem_sink += inb((uint16_t)(cmd + 7)) + inb(ctl);
+    if (bm) {
+        mem_sink += inb((uint16_t)(bm + 2));
+        if (below(2))
+            outb((uint16_t)bm, 0);                  /* stop */
+    }
+}
+
 static void op_irq_window(void)
 {
     __asm__ volatile("sti; nop; nop; nop; nop; pause; nop; nop; cli");
@@ -520,7 +584,7 @@ static void (*const dev_ops[])(void) = {
     op_port_random, op_port_random, op_port_hot, op_port_hot, op_port_hot,
     op_mmio, op_mmio, op_mmio, op_ioapic, op_pci, op_pci, op_fwcfg,
     op_fwcfg, op_vbe, op_vga, op_dma, op_rtc, op_kbc, op_uart, op_pic_pit,
-    op_irq_window,
+    op_irq_window, op_ide, op_ide,
 };
 #define NDEVOPS (sizeof(dev_ops) / sizeof(dev_ops[0]))
 

@@ -23,11 +23,19 @@ for accel in interp tcg; do
             [ "$mode" != dev ] && n=$((ops * 4))
             [ "$mode" = cpu0 ] && t=$tmo0
             tag="$accel-$mode-$seed"
+            # a disk and a CD for the IDE/ATAPI ops, and screen dumps so
+            # that the renderer meets whatever VGA/VBE state the ops left
+            head -c 1048576 /dev/zero > "$d/$tag.disk"
+            head -c 1048576 /dev/zero > "$d/$tag.iso"
+            extra=""
+            [ "$mode" = dev ] && extra="-screendump-at 0.3:$d/$tag-1.png -screendump-at 1:$d/$tag-2.png -screendump-at 2:$d/$tag-3.png -screendump-at 4:$d/$tag-4.png"
             timeout "$t" "$k" -M pc -m 64 -display none -no-reboot \
                 -serial null -accel "$accel" \
                 -device isa-debug-exit,iobase=0xf4,iosize=0x04 \
                 -device pc-testdev \
                 -debugcon "file:$d/$tag.e9" -kernel "$elf" \
+                -drive "file=$d/$tag.disk,format=raw,if=ide,index=0" \
+                -cdrom "$d/$tag.iso" $extra \
                 -append "seed=$seed ops=$n mode=$mode" \
                 </dev/null >"$d/$tag.out" 2>&1
             st=$?
@@ -44,6 +52,7 @@ for accel in interp tcg; do
                 *) why="exit status $st (host crash?)" ;;
                 esac
             fi
+            rm -f "$d/$tag.disk" "$d/$tag.iso"
             if [ -z "$why" ]; then
                 pass=$((pass + 1))
                 echo "ok   $tag: status $st ${done_line:-(no done line)}"
