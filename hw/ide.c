@@ -822,6 +822,10 @@ IDEController *ide_init(Bus *b, struct PCIDevice *pci)
     if (pci) {
         /* Bus-master IDE registers: 16 ports on BAR 4. */
         pci_set_bar_io(pci, 4, 16, ide_bm_read, ide_bm_write, c);
+        /* IDETIM: both channels decoded (bit 15), as firmware leaves
+         * them; Linux's ata_piix skips a channel whose bit is clear. */
+        pci_set_byte(pci, 0x41, 0x80);
+        pci_set_byte(pci, 0x43, 0x80);
         memcpy(pci->config_init, pci->config, 256);
     }
     return c;
