@@ -1,6 +1,7 @@
 /* Exceptions and interrupt delivery in real, protected and virtual-8086
  * mode, with the double- and triple-fault rules. */
 #include "cpu/cpu.h"
+#include "debug/trace.h"
 
 /* Vectors that push an error code in protected mode. */
 static bool has_error_code(int vec)
@@ -279,10 +280,30 @@ static void protected_interrupt(CPUState *c, int vec, int kind, bool has_err,
     c->eip = c->next_eip = off;
 }
 
+/* -d int: one line per delivery, in the spirit of QEMU's, with the state
+ * the handler will see pushed (CS:EIP of the faulting or next instruction). */
+static void trace_interrupt(CPUState *c, int vec, int kind, bool has_err,
+                            uint32_t err, uint32_t next_eip)
+{
+    static const char *const kinds[] = { "exception", "int", "irq", "icebp" };
+    uint32_t eip = kind == INTK_EXC ? c->eip : next_eip;
+    char errs[24] = "";
+    if (has_err)
+        snprintf(errs, sizeof errs, " err=%04x", err);
+    kestrel_log("int: %s v=%02x%s cpl=%d %s=%04x:%08x esp=%08x eflags=%08x"
+                " cr2=%08x cr3=%08x icount=%llu\n",
+                kind >= 0 && kind < 4 ? kinds[kind] : "?", vec, errs, c->cpl,
+                kind == INTK_EXC ? "at" : "ret", c->seg[R_CS].sel, eip,
+                c->regs[R_ESP], cpu_get_eflags(c), c->cr2, c->cr3,
+                (unsigned long long)c->icount);
+}
+
 void cpu_interrupt(CPUState *c, int vec, int kind, bool has_err, uint32_t err,
                    uint32_t next_eip)
 {
     c->halted = false;
+    if (c->trace_flags & TRACE_INT)
+        trace_interrupt(c, vec, kind, has_err, err, next_eip);
     if (!cpu_pe(c))
         real_mode_interrupt(c, vec, next_eip);
     else

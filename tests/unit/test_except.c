@@ -7,6 +7,9 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include "cpu_fixture.h"
+#include <stdio.h>
+#include <unistd.h>
+#include "debug/trace.h"
 
 static void test_real_mode_int(void **st)
 {
@@ -32,6 +35,41 @@ static void test_real_mode_int(void **st)
     assert_true(fl & EF_IF);
     assert_true(fl & EF_TF);
     assert_false(c->eflags & (EF_IF | EF_TF));
+    cpu_free(c);
+    bus_free(&b);
+}
+
+/* -d int: each delivery is one log line naming kind, vector, error code
+ * and where it came from. */
+static void test_trace_int_line(void **st)
+{
+    (void)st;
+    char path[] = "/tmp/kestrel-test-int-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char err[128];
+    assert_int_equal(trace_set_logfile(path, err, sizeof err), 0);
+    Bus b;
+    bus_init(&b, 1u << 20);
+    CPUState *c = cpu_new(&b);
+    cpu_set_seg_real(c, R_CS, 0x1000);
+    cpu_set_seg_real(c, R_SS, 0x2000);
+    c->regs[R_ESP] = 0x100;
+    c->eip = 0x50;
+    c->trace_flags = TRACE_INT;
+    cpu_interrupt(c, 0x21, INTK_SOFT, false, 0, 0x52);
+    c->trace_flags = 0;
+    cpu_interrupt(c, 0x22, INTK_SOFT, false, 0, 0x52);   /* not logged */
+    trace_close();
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[256], rest[256];
+    assert_non_null(fgets(line, sizeof line, f));
+    assert_non_null(strstr(line, "int: int v=21 cpl=0 ret=1000:00000052"));
+    assert_null(fgets(rest, sizeof rest, f));
+    fclose(f);
+    unlink(path);
     cpu_free(c);
     bus_free(&b);
 }
@@ -476,6 +514,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_mode_int),
+        cmocka_unit_test(test_trace_int_line),
         cmocka_unit_test(test_real_mode_iret),
         cmocka_unit_test(test_pm_fault_same_ring),
         cmocka_unit_test(test_pm_int_from_ring3),
