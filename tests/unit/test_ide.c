@@ -424,6 +424,75 @@ static void test_atapi(void **state)
     check_sectors(buf, 7 * 4, 4);
 }
 
+/* Random register traffic (commands, counts, LBAs, PRD tables, byte
+ * limits) must never crash or touch memory outside the guest; run under
+ * ASan/UBSan by the sanitizer build. Runs last: it scribbles on the
+ * disk file. */
+static void test_random_io(void **state)
+{
+    static const uint16_t ports[] = {
+        0x1f0, 0x1f1, 0x1f2, 0x1f3, 0x1f4, 0x1f5, 0x1f6, 0x1f7, 0x3f6,
+        0x170, 0x171, 0x172, 0x173, 0x174, 0x175, 0x176, 0x177, 0x376,
+        BM_BASE, BM_BASE + 2, BM_BASE + 4, BM_BASE + 8, BM_BASE + 10,
+        BM_BASE + 12,
+    };
+    static const uint8_t cmds[] = {
+        0x20, 0x24, 0x29, 0x30, 0x34, 0x39, 0xc4, 0xc5, 0xc6, 0xc8, 0xca,
+        0x25, 0x35, 0xe7, 0xea, 0xec, 0xa1, 0xa0, 0xef, 0x91, 0x90, 0x08,
+        0xe5, 0x40, 0x42, 0x70,
+    };
+    static const uint8_t ops[] = {
+        0x00, 0x03, 0x12, 0x25, 0x28, 0xa8, 0x43, 0x5a, 0x46, 0x4a, 0x1b,
+        0x1e, 0xbb, 0x55,
+    };
+    uint32_t x = 2463534242u;
+    (void)state;
+    for (int i = 0; i < 300000; i++) {
+        x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+        uint16_t p = ports[x % (sizeof(ports) / sizeof(ports[0]))];
+        uint32_t v = x >> 8;
+        switch ((x >> 28) & 7) {
+        case 0:
+            bus_pio_read(&bus, p, 1 + (int)(v & 1));
+            break;
+        case 1:                                 /* a plausible command */
+            outb((p & 0xff00) | 0x07 | (p & 0x80 ? 0x70 : 0xf0),
+                 cmds[v % sizeof(cmds)]);
+            break;
+        case 2: {                               /* a packet */
+            uint16_t base = 0x170;
+            outb(base + 7, 0xa0);
+            for (int j = 0; j < 6; j++) {
+                x ^= x << 13; x ^= x >> 17; x ^= x << 5;
+                outw(base, (uint16_t)(j ? x : ops[x % sizeof(ops)]));
+            }
+            break;
+        }
+        case 3: {                               /* a random PRD entry */
+            uint32_t e[2] = { x * 2654435761u, (v & 0x8000ffffu) };
+            bus_mem_rw(&bus, 0x1000, e, 8, true);
+            bus_pio_write(&bus, BM_BASE + 4, 0x1000, 4);
+            bus_pio_write(&bus, BM_BASE + 12, 0x1000, 4);
+            break;
+        }
+        case 4:                                 /* drain data */
+            for (int j = 0; j < 64; j++)
+                inw(p < 0x1f0 ? 0x170 : 0x1f0);
+            break;
+        default:
+            bus_pio_write(&bus, p, v & 0xff, 1);
+            break;
+        }
+    }
+    /* Still a working disk afterwards. */
+    outb(0x3f6, 0x04);
+    outb(0x3f6, 0x00);
+    outb(BM_BASE, 0);
+    outb(0x1f6, 0xa0);
+    outb(0x1f7, 0xec);
+    assert_int_equal(inb(0x1f7), 0x58);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -433,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_dma),
         cmocka_unit_test(test_soft_reset_signature),
         cmocka_unit_test(test_atapi),
+        cmocka_unit_test(test_random_io),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
