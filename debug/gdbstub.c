@@ -540,6 +540,16 @@ void gdbstub_cpu_stopped(GdbStub *g)
     stop_reply(g, 5, why);
 }
 
+void gdbstub_exited(GdbStub *g, int status)
+{
+    char s[8];
+    if (!g->running)
+        return;
+    g->running = false;
+    snprintf(s, sizeof(s), "W%02x", status & 0xff);
+    send_str(g, s);
+}
+
 static void interrupt(GdbStub *g)
 {
     if (!g->running)

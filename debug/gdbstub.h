@@ -24,6 +24,9 @@ void gdbstub_free(GdbStub *g);
 /* cpu_exec returned EXEC_DEBUG (a breakpoint or the end of a single
  * step): the stub pauses the machine and tells gdb. */
 void gdbstub_cpu_stopped(GdbStub *g);
+/* The machine is ending with this exit status: a gdb waiting for a stop
+ * is told the program exited (W), so it does not just lose the line. */
+void gdbstub_exited(GdbStub *g, int status);
 
 /* ---- the packet layer (exposed for tests/unit/test_gdbstub.c) ---- */
 

@@ -561,7 +561,10 @@ int machine_run(Machine *m)
     chardev_flush_all();
     if (m->ide && ide_flush_all(m->ide))   /* guest writes reach the disk */
         fprintf(stderr, "kestrel: flushing a disk image failed\n");
-    return m->shutdown_req ? m->exit_status : 0;
+    int status = m->shutdown_req ? m->exit_status : 0;
+    if (m->gdb)
+        gdbstub_exited(m->gdb, status);    /* gdb hears "exited" */
+    return status;
 }
 
 void machine_destroy(Machine *m)

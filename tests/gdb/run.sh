@@ -50,7 +50,16 @@ start_emu_sh() {
     "$emu" -display none -nodefaults -device isa-debug-exit -kernel "$kernel" \
         -gdb tcp::$port -S >"$tmp/emu.out" 2>&1 &
     epid=$!
-    sleep 2
+    # Until it listens (the machine is shared and loaded: be generous).
+    i=0
+    while [ $i -lt 150 ]; do
+        if command -v ss >/dev/null 2>&1; then
+            [ -n "$(ss -Hltn "sport = :$port" 2>/dev/null)" ] && break
+        elif [ $i -ge 10 ]; then
+            break
+        fi
+        sleep 0.2; i=$((i + 1))
+    done
 }
 start_emu_sh
 o=$tmp/s1.out
@@ -108,14 +117,20 @@ fi
 # ---- session 2: Ctrl-C ----
 start_emu_sh
 o=$tmp/s2.out
-# timeout (not a subshell) is the background job: it passes SIGINT on.
-timeout 120 gdb -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
+# timeout (not a subshell) is the background job: it passes SIGINT on,
+# and with --foreground only once (a second SIGINT makes gdb give up).
+timeout --foreground 120 gdb -batch -nx -ex 'set pagination off' -ex 'set confirm off' \
     -ex "target remote 127.0.0.1:$port" -ex 'break paged' -ex 'continue' \
     -ex 'delete' -ex 'set {int}&spin_mode = 1' \
     -ex 'continue' -ex 'p $pc' -ex 'p *(int *)&counter > 0' -ex 'kill' \
     "$kernel" >"$o" 2>&1 &
 gpid=$!
-sleep 4
+# Interrupt once gdb has resumed the guest and it has spun a while.
+i=0
+while ! grep -q 'Breakpoint 1, paged' "$o" 2>/dev/null && [ $i -lt 300 ]; do
+    sleep 0.2; i=$((i + 1))
+done
+sleep 2
 kill -INT $gpid 2>/dev/null
 i=0
 while kill -0 $gpid 2>/dev/null && [ $i -lt 150 ]; do sleep 0.2; i=$((i + 1)); done
@@ -128,6 +143,16 @@ if wait_exit 20; then pass=$((pass + 1)); else
     kill $epid 2>/dev/null
 fi
 [ "$fail" -gt 0 ] && sed 's/^/  | /' "$o"
+
+# ---- session 4 (Kestrel only; QEMU just drops the line): the guest
+# exits while gdb waits, and gdb hears the exit status (0x21 = 041).
+if [ "$name" = kestrel ]; then
+    start_emu_sh
+    o=$tmp/s4.out
+    gdbrun "$o" -ex 'continue'
+    check "guest exit reported" 'exited with code 041' "$o"
+    wait_exit 20
+fi
 
 # ---- session 3 (Kestrel only): malformed and out-of-range packets ----
 if [ "$name" = kestrel ] && command -v python3 >/dev/null 2>&1; then
