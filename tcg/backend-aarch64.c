@@ -1077,7 +1077,13 @@ const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
     e.nfix = e.nslow = e.nentry_exit = 0;
     jmp_off[0] = jmp_off[1] = UINT32_MAX;
     alloc_regs(&e);
-    codebuf_begin_write(&s->cb);
+    /* With the dual mapping a write needs no protection change, only the
+     * cache maintenance of the bytes written (sync_rx); codebuf_end_write
+     * would clean the whole used buffer, which made every translation
+     * cost more than the last (MOO under qemu-user: 15x slower). */
+    bool toggle = !s->cb.dual;
+    if (toggle)
+        codebuf_begin_write(&s->cb);
     for (int i = 0; i < f->nops; i++)
         emit_op(&e, &f->ops[i], exit_base, jmp_off);
     emit_slow_paths(&e);
@@ -1094,11 +1100,13 @@ const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,
                    FIX_B26 : FIX_B19);
     }
     if (e.full || e.nslow >= IR_MAX_OPS || e.nfix >= IR_MAX_OPS) {
-        codebuf_end_write(&s->cb);
+        if (toggle)
+            codebuf_end_write(&s->cb);
         return NULL;
     }
     s->cb.used = start + 4 * e.n;
-    codebuf_end_write(&s->cb);
+    if (toggle)
+        codebuf_end_write(&s->cb);
     sync_rx(s, e.rx, 4 * e.n);
     *size = 4 * e.n;
     return e.rx;
