@@ -991,14 +991,13 @@ GdbStub *gdbstub_new(const char *spec, Machine *m, char *err, size_t errlen)
 {
     char buf[300], e[200];
     const char *open_spec = spec;
-    /* QEMU's -gdb tcp::PORT listens without waiting for gdb. */
+    /* QEMU's -gdb tcp::PORT listens without waiting for gdb; with
+     * options (tcp::1234,server=on,wait=on) the user says how. */
     if (!strncmp(spec, "tcp:", 4)) {
-        if (strchr(spec, ',')) {
-            snprintf(err, errlen, "-gdb %s: expected tcp:[HOST]:PORT", spec);
-            return NULL;
+        if (!strchr(spec, ',')) {
+            snprintf(buf, sizeof(buf), "%s,server=on,wait=off", spec);
+            open_spec = buf;
         }
-        snprintf(buf, sizeof(buf), "%s,server=on,wait=off", spec);
-        open_spec = buf;
     } else if (strncmp(spec, "chardev:", 8)) {
         snprintf(err, errlen, "-gdb %s: expected tcp::PORT, tcp:HOST:PORT "
                  "or chardev:ID", spec);
