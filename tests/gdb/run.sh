@@ -45,10 +45,11 @@ wait_exit() {   # wait_exit SECONDS: true when the emulator has exited
 }
 
 # ---- session 1 ----
-start_emu_sh() {
+start_emu_sh() {   # start_emu_sh [ARGS]: default, the test kernel
     port=$((port + 1))
-    "$emu" -display none -nodefaults -device isa-debug-exit -kernel "$kernel" \
-        -gdb tcp::$port -S >"$tmp/emu.out" 2>&1 &
+    [ $# -eq 0 ] && set -- -device isa-debug-exit -kernel "$kernel"
+    "$emu" -display none -nodefaults "$@" -gdb tcp::$port -S \
+        >"$tmp/emu.out" 2>&1 &
     epid=$!
     # Until it listens (the machine is shared and loaded: be generous).
     i=0
@@ -143,6 +144,18 @@ if wait_exit 20; then pass=$((pass + 1)); else
     kill $epid 2>/dev/null
 fi
 [ "$fail" -gt 0 ] && sed 's/^/  | /' "$o"
+
+# ---- session 5: real mode at the reset vector (SeaBIOS) ----
+start_emu_sh -m 32
+o=$tmp/s5.out
+gdbrun "$o" -ex 'p/x $eip' -ex 'p/x $cs' -ex 'x/bx 0xffff0' -ex 'stepi' \
+    -ex 'p/x $eip' -ex 'p/x $cs' -ex 'kill'
+check "reset vector EIP" '^\$1 = 0xfff0$' "$o"
+check "reset vector CS" '^\$2 = 0xf000$' "$o"
+check "linear memory at CS*16+IP" '^0xffff0:[[:space:]]+0xea$' "$o"
+check "stepi: the far JMP (SeaBIOS entry)" '^\$3 = 0xe05b$' "$o"
+check "CS after the JMP" '^\$4 = 0xf000$' "$o"
+wait_exit 20 || kill $epid 2>/dev/null
 
 # ---- session 4 (Kestrel only; QEMU just drops the line): the guest
 # exits while gdb waits, and gdb hears the exit status (0x21 = 041).
