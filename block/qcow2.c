@@ -1,9 +1,9 @@
-/* qcow2 (versions 2 and 3), reading: header, L1/L2 lookup, zero
+/* qcow2 (versions 2 and 3): header, L1/L2 lookup, zero
  * clusters, zlib-compressed clusters, and an optional backing file.
  *
- * Writing a qcow2 image in place (cluster allocation, refcount updates)
- * is not implemented: such an image opens only read-only or under
- * -snapshot, where guest writes stay in the in-memory overlay. All image
+ * Writing in place: new clusters (data, L2 tables, refcount blocks) are
+ * appended to the file with refcount 1; images with internal snapshots or
+ * other refcount widths open only read-only or under -snapshot. All image
  * metadata is untrusted: offsets are checked against the file and table
  * sizes before use. Multi-byte header fields are big-endian. */
 #include "block/block.h"
@@ -40,6 +40,11 @@ typedef struct Qcow2State {
     uint8_t *cbuf, *dbuf;      /* compressed input, inflated cluster */
     uint64_t dbuf_offset;      /* host offset dbuf holds (0: none) */
     BlockDriverState *backing;
+    /* Writing: the L1 table's place, and the refcount table (16-bit
+     * refcounts only). */
+    uint64_t l1_offset;
+    uint64_t *rt;              /* host-endian copy */
+    uint64_t rt_offset, rt_entries;
 } Qcow2State;
 
 static uint32_t be32(const uint8_t *p)
@@ -57,7 +62,7 @@ static void qcow2_free(Qcow2State *s)
     if (s->fd >= 0)
         close(s->fd);
     bdrv_close(s->backing);
-    free(s->l1); free(s->l2); free(s->cbuf); free(s->dbuf);
+    free(s->l1); free(s->l2); free(s->cbuf); free(s->dbuf); free(s->rt);
     free(s);
 }
 
@@ -91,6 +96,19 @@ static int open_backing(Qcow2State *s, const char *path, uint64_t off,
     return 0;
 }
 
+static void put_be64(uint8_t *p, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        p[i] = (uint8_t)(v >> (56 - 8 * i));
+}
+
+static int write_be64(Qcow2State *s, uint64_t off, uint64_t v)
+{
+    uint8_t b[8];
+    put_be64(b, v);
+    return bdrv_host_pwrite(s->fd, off, b, 8);
+}
+
 static int qcow2_open(BlockDriverState *bs, const char *path, bool read_only,
                       char *err, size_t errlen)
 {
@@ -101,13 +119,7 @@ static int qcow2_open(BlockDriverState *bs, const char *path, bool read_only,
         snprintf(err, errlen, "out of memory");
         return -1;
     }
-    if (!read_only) {
-        snprintf(err, errlen, "qcow2 '%s': writing qcow2 images is not "
-                 "supported yet; use -snapshot or readonly=on", path);
-        free(s);
-        return -1;
-    }
-    s->fd = open(path, O_RDONLY | O_CLOEXEC);
+    s->fd = open(path, (read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
     if (s->fd < 0 || fstat(s->fd, &st)) {
         snprintf(err, errlen, "could not open '%s': %s", path,
                  strerror(errno));
@@ -143,6 +155,19 @@ static int qcow2_open(BlockDriverState *bs, const char *path, bool read_only,
                  "supported", path);
         goto fail;
     }
+    if (!read_only) {
+        /* In-place writes handle the common layout: 16-bit refcounts, no
+         * internal snapshots (so every cluster has refcount 1), a clean
+         * image. */
+        uint32_t order = version == 3 ? be32(h + 96) : 4;
+        if (be32(h + 60) || order != 4 ||
+            (version == 3 && (be64(h + 72) & QCOW2_INCOMPAT_DIRTY))) {
+            snprintf(err, errlen, "qcow2 '%s': writing images with internal "
+                     "snapshots, a dirty flag or non-16-bit refcounts is not "
+                     "supported; use -snapshot or readonly=on", path);
+            goto fail;
+        }
+    }
     if (version == 3) {
         uint64_t incompat = be64(h + 72);
         uint32_t hlen = be32(h + 100);
@@ -158,6 +183,7 @@ static int qcow2_open(BlockDriverState *bs, const char *path, bool read_only,
     }
     s->l1_size = be32(h + 36);
     uint64_t l1_off = be64(h + 40);
+    s->l1_offset = l1_off;
     uint64_t per_l1 = s->cluster_size * s->l2_entries;
     uint64_t need = (bs->size + per_l1 - 1) / per_l1;
     if (s->l1_size < need || s->l1_size > (32u << 20) / 8 ||
@@ -179,6 +205,32 @@ static int qcow2_open(BlockDriverState *bs, const char *path, bool read_only,
     }
     for (uint32_t i = 0; i < s->l1_size; i++)
         s->l1[i] = be64((uint8_t *)&s->l1[i]);
+    if (!read_only) {
+        uint32_t rtc = be32(h + 56);
+        s->rt_offset = be64(h + 48);
+        s->rt_entries = (uint64_t)rtc * s->cluster_size / 8;
+        if (!rtc || rtc > 256 || s->rt_offset > s->file_size ||
+            s->rt_entries * 8 > s->file_size - s->rt_offset ||
+            (s->rt_offset & (s->cluster_size - 1))) {
+            snprintf(err, errlen, "qcow2 '%s': bad refcount table", path);
+            goto fail;
+        }
+        s->rt = malloc(s->rt_entries * 8);
+        if (!s->rt || bdrv_host_pread(s->fd, s->rt_offset, s->rt,
+                                      s->rt_entries * 8)) {
+            snprintf(err, errlen, "qcow2 '%s': cannot read refcount table",
+                     path);
+            goto fail;
+        }
+        for (uint64_t i = 0; i < s->rt_entries; i++)
+            s->rt[i] = be64((uint8_t *)&s->rt[i]);
+        /* Auto-clear features (e.g. dirty bitmaps) describe data this
+         * writer does not maintain: the spec says to clear them. */
+        if (version == 3 && be64(h + 88) && write_be64(s, 88, 0)) {
+            snprintf(err, errlen, "qcow2 '%s': cannot update header", path);
+            goto fail;
+        }
+    }
     if (be64(h + 8) && open_backing(s, path, be64(h + 8), be32(h + 16), err,
                                     errlen))
         goto fail;
@@ -305,11 +357,135 @@ static int qcow2_read(BlockDriverState *bs, uint64_t off, void *buf,
     return 0;
 }
 
+/* Sets the 16-bit refcount of the host cluster at `host`, creating the
+ * refcount block (at the end of the file) when there is none. */
+static int set_refcount(Qcow2State *s, uint64_t host, uint16_t val, int depth)
+{
+    uint64_t per_block = s->cluster_size / 2;
+    uint64_t ci = host >> s->cluster_bits;
+    uint64_t ri = ci / per_block;
+    if (ri >= s->rt_entries || depth > 2)
+        return -ENOSPC;
+    uint64_t rb = s->rt[ri] & QCOW2_OFFSET_MASK;
+    int r;
+    if (!rb) {
+        rb = (s->file_size + s->cluster_size - 1) & ~(s->cluster_size - 1);
+        memset(s->dbuf, 0, s->cluster_size);
+        s->dbuf_offset = 0;
+        if ((r = bdrv_host_pwrite(s->fd, rb, s->dbuf, s->cluster_size)))
+            return r;
+        s->file_size = rb + s->cluster_size;
+        if ((r = write_be64(s, s->rt_offset + ri * 8, rb)))
+            return r;
+        s->rt[ri] = rb;
+        /* The new block counts itself, here or in another block. */
+        if ((r = set_refcount(s, rb, 1, depth + 1)))
+            return r;
+    }
+    uint8_t b[2] = { (uint8_t)(val >> 8), (uint8_t)val };
+    return bdrv_host_pwrite(s->fd, rb + (ci % per_block) * 2, b, 2);
+}
+
+/* A new cluster at the end of the file holding `data`, refcount 1. */
+static int alloc_cluster(Qcow2State *s, const uint8_t *data, uint64_t *out)
+{
+    uint64_t off = (s->file_size + s->cluster_size - 1) &
+                   ~(s->cluster_size - 1);
+    int r = bdrv_host_pwrite(s->fd, off, data, s->cluster_size);
+    if (r)
+        return r;
+    s->file_size = off + s->cluster_size;
+    if ((r = set_refcount(s, off, 1, 0)))
+        return r;
+    *out = off;
+    return 0;
+}
+
+/* Writes within one cluster: in place when the cluster is the image's
+ * own (refcount 1); else a copy of the cluster's current contents
+ * (zeros, the backing file, or inflated data) with the new bytes goes to
+ * a fresh cluster. A replaced compressed cluster is leaked, not freed
+ * (qemu-img check reports leaks; nothing is corrupted). */
+static int write_in_cluster(BlockDriverState *bs, uint64_t off,
+                            const uint8_t *buf, size_t n)
+{
+    Qcow2State *s = bs->opaque;
+    uint64_t in = off & (s->cluster_size - 1);
+    uint64_t l2_index = (off >> s->cluster_bits) & (s->l2_entries - 1);
+    uint64_t l1_index = off >> s->cluster_bits >> (s->cluster_bits - 3);
+    int r;
+    if (l1_index >= s->l1_size)
+        return -EIO;
+    uint64_t l2_off = s->l1[l1_index] & QCOW2_OFFSET_MASK;
+    if (!l2_off) {
+        memset(s->l2, 0, s->cluster_size);
+        s->l2_offset = 0;
+        if ((r = alloc_cluster(s, (uint8_t *)s->l2, &l2_off)))
+            return r;
+        uint64_t e = l2_off | QCOW2_OFLAG_COPIED;
+        if ((r = write_be64(s, s->l1_offset + l1_index * 8, e)))
+            return r;
+        s->l1[l1_index] = e;
+    }
+    if ((r = load_l2(s, l2_off)))
+        return r;
+    uint64_t entry = s->l2[l2_index];
+    uint64_t host = entry & QCOW2_OFFSET_MASK;
+    if ((entry & QCOW2_OFLAG_COPIED) && !(entry & QCOW2_OFLAG_COMPRESSED) &&
+        !(entry & QCOW2_OFLAG_ZERO) && host) {
+        if (host & (s->cluster_size - 1))
+            return -EIO;
+        return bdrv_host_pwrite(s->fd, host + in, buf, n);
+    }
+    uint8_t *c = malloc(s->cluster_size);
+    if (!c)
+        return -ENOMEM;
+    uint64_t start = off - in;
+    uint64_t clen = bs->size - start < s->cluster_size ? bs->size - start
+                                                       : s->cluster_size;
+    memset(c, 0, s->cluster_size);
+    r = read_in_cluster(bs, start, c, (size_t)clen);
+    if (!r) {
+        memcpy(c + in, buf, n);
+        r = alloc_cluster(s, c, &host);
+    }
+    free(c);
+    if (r)
+        return r;
+    /* alloc may have moved the cached L2 out (refcount block writes use
+     * dbuf only), but reload to be safe before updating it. */
+    if ((r = load_l2(s, l2_off)))
+        return r;
+    uint64_t e = host | QCOW2_OFLAG_COPIED;
+    if ((r = write_be64(s, l2_off + l2_index * 8, e)))
+        return r;
+    s->l2[l2_index] = e;
+    return 0;
+}
+
 static int qcow2_write(BlockDriverState *bs, uint64_t off, const void *buf,
                        size_t len)
 {
-    (void)bs; (void)off; (void)buf; (void)len;
-    return -EROFS;
+    Qcow2State *s = bs->opaque;
+    const uint8_t *p = buf;
+    if (!s->rt)
+        return -EROFS;
+    while (len) {
+        size_t n = (size_t)(s->cluster_size - (off & (s->cluster_size - 1)));
+        if (n > len)
+            n = len;
+        int r = write_in_cluster(bs, off, p, n);
+        if (r)
+            return r;
+        p += n; off += n; len -= n;
+    }
+    return 0;
+}
+
+static int qcow2_flush(BlockDriverState *bs)
+{
+    Qcow2State *s = bs->opaque;
+    return fdatasync(s->fd) ? -errno : 0;
 }
 
 static void qcow2_close(BlockDriverState *bs)
@@ -320,5 +496,5 @@ static void qcow2_close(BlockDriverState *bs)
 const BlockDriver bdrv_qcow2 = {
     .format_name = "qcow2",
     .open = qcow2_open, .read = qcow2_read, .write = qcow2_write,
-    .flush = NULL, .close = qcow2_close,
+    .flush = qcow2_flush, .close = qcow2_close,
 };
