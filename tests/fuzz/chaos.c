@@ -332,6 +332,18 @@ static void op_pci(void)
     if (dev == 1 && fn == 3 && (reg & 0xfc) == 0x40)
         return;
     int size = rsize();
+    /* An I/O BAR or the SMBus block moved over the legacy ports takes the
+     * ISA device there away for good in Kestrel (hw/bus.c: the overlapped
+     * entry is freed, not restored when the BAR moves on), the exit device
+     * at 0xf4 included: keep I/O blocks above 0x600. */
+    if ((reg >= 0x10 && reg < 0x28) || (dev == 1 && fn == 3 && reg >= 0x90 && reg < 0x94)) {
+        uint32_t cur = cfg_rd(dev, fn, reg);
+        int sh = 8 * (reg & (size == 2 ? 2 : 3));
+        uint32_t m = size == 4 ? ~0u : ((1u << (8 * size)) - 1) << sh;
+        uint32_t nv = size == 4 ? v : (cur & ~m) | ((v << sh) & m);
+        if ((cur & 1 || nv & 1 || (reg & 0xfc) == 0x90) && (nv & 0xfffc) < 0x600)
+            return;
+    }
     outl(0xcf8, cfg_addr(dev, fn, reg));
     uint16_t port = (uint16_t)(0xcfc + (reg & 3 & (size == 4 ? 0 : size == 2 ? 2 : 3)));
     if (below(4) == 0)
@@ -536,6 +548,8 @@ static void op_ide(void)
     uint32_t bm = 0;
     if (ide_dev >= 0)
         bm = (cfg_rd(ide_dev, ide_fn, 0x20) & 0xfffc) + (cmd == 0x170 ? 8 : 0);
+    if (bm < 0xf8 && bm + 8 > 0xf4)
+        bm = 0;                                     /* moved over the exit device */
     if (bm && below(2)) {
         uint32_t *prd = (uint32_t *)(uintptr_t)((20u << 20) + (below(256) << 4));
         int n = 1 + (int)below(4);

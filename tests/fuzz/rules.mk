@@ -1,7 +1,8 @@
 # Robustness (tests/fuzz): the guest-chaos kernel run against every device
 # and random code at CPL 0/3 (run.sh), bad command lines and images
 # (badinput.sh), and a mutation loop over the kernel loaders
-# (loaderfuzz.c). check-fuzz is the short fixed-seed version (seed 2 found
+# (loaderfuzz.c) and over the VGA device and renderer (vgafuzz.c).
+# check-fuzz is the short fixed-seed version (seed 2 found
 # an I/O BAR left over the exit device); check-fuzz-long runs more seeds
 # and mutations. All are most useful in a --enable-sanitizers build.
 FUZZ_SRC := $(SRCDIR)/tests/fuzz
@@ -24,12 +25,19 @@ $(FUZZ_OUT)/loaderfuzz: $(FUZZ_SRC)/loaderfuzz.c libkestrel.a config.h
 	@mkdir -p $(FUZZ_OUT)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libkestrel.a $(LIBS)
 
+# The VGA/VBE device and renderer under random registers (in-process).
+$(FUZZ_OUT)/vgafuzz: $(FUZZ_SRC)/vgafuzz.c libkestrel.a config.h
+	@mkdir -p $(FUZZ_OUT)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) $(LDFLAGS) -o $@ $< libkestrel.a $(LIBS)
+
 .PHONY: check-fuzz check-fuzz-long check-fuzz-input
-check-fuzz: kestrel $(FUZZ_OUT)/chaos.elf $(FUZZ_OUT)/loaderfuzz
+check-fuzz: kestrel $(FUZZ_OUT)/chaos.elf $(FUZZ_OUT)/loaderfuzz $(FUZZ_OUT)/vgafuzz
 	@$(FUZZ_OUT)/loaderfuzz 1 20000 $(FUZZ_OUT)/chaos.elf && \
+	    $(FUZZ_OUT)/vgafuzz 1 20000 && \
 	    sh $(FUZZ_SRC)/run.sh ./kestrel $(FUZZ_OUT) $(FUZZ_OUT)/chaos.elf "1 2" 2000 120 6
 
-check-fuzz-long: kestrel $(FUZZ_OUT)/chaos.elf $(FUZZ_OUT)/loaderfuzz
+check-fuzz-long: kestrel $(FUZZ_OUT)/chaos.elf $(FUZZ_OUT)/loaderfuzz $(FUZZ_OUT)/vgafuzz
+	@for s in 2 3 4 5; do $(FUZZ_OUT)/vgafuzz $$s 200000 || exit 1; done
 	@for s in 2 3 4 5; do $(FUZZ_OUT)/loaderfuzz $$s 200000 $(FUZZ_OUT)/chaos.elf || exit 1; done
 	@if [ -f $(GUEST_KERNEL) ]; then $(FUZZ_OUT)/loaderfuzz 6 3000 $(GUEST_KERNEL) || exit 1; fi
 	@sh $(FUZZ_SRC)/run.sh ./kestrel $(FUZZ_OUT)/long $(FUZZ_OUT)/chaos.elf "3 4 5 6 7 8" 20000 300
