@@ -120,8 +120,10 @@ static int service_events(CPUState *c)
          * pending (they would keep the run loop on its slow path). */
         c->interrupt_request &= ~(CPU_INT_SMI | CPU_INT_INIT);
     }
-    if (c->inhibit_irq) {
-        /* STI / MOV SS shadow: the next instruction runs first. */
+    if (c->inhibit_irq || (c->singlestep && !c->halted)) {
+        /* STI / MOV SS shadow: the next instruction runs first. A
+         * debugger's single step runs the instruction, not an interrupt
+         * handler (QEMU's default too); a halted CPU still wakes. */
         return -1;
     }
     if ((req & CPU_INT_NMI) && !c->nmi_blocked) {
