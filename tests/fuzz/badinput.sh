@@ -4,8 +4,8 @@
 # (at most a couple of lines in all), never a signal or a sanitizer report;
 # where QEMU accepts the input (-m huge is refused, a 100 KB -append is cut
 # by the boot protocol) the run must at least end in a controlled way.
-#   badinput.sh KESTREL OUTDIR CHAOS_ELF
-k=$1; d=$2; elf=$3
+#   badinput.sh KESTREL OUTDIR CHAOS_ELF [LINUX-BZIMAGE]
+k=$1; d=$2; elf=$3; linux=${4:-}
 pass=0; fail=0
 mkdir -p "$d"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=0:exitcode=99}
@@ -165,6 +165,15 @@ expect_error boot-bad -boot order=Z -kernel "$elf"
 long=$(head -c 102400 /dev/zero | tr '\0' 'a')
 expect_controlled append-100k -m 32 -kernel "$elf" -append "ops=10 $long" \
     -device isa-debug-exit,iobase=0xf4,iosize=0x04
+
+# With a real bzImage: a command line over its cmdline_size, too little
+# RAM for it, and a garbage initrd (the kernel rejects that itself).
+if [ -n "$linux" ] && [ -f "$linux" ]; then
+    expect_error linux-append-100k -m 64 -kernel "$linux" -append "$long"
+    expect_error linux-ram-too-small -m 3 -kernel "$linux"
+    expect_controlled linux-garbage-initrd -m 64 -kernel "$linux" \
+        -initrd "$d/garbage70k" -append "panic=-1"
+fi
 
 echo "badinput: $pass passed, $fail failed"
 [ $fail -eq 0 ]

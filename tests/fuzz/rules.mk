@@ -43,7 +43,7 @@ check-fuzz-long: kestrel $(FUZZ_OUT)/chaos.elf $(FUZZ_OUT)/loaderfuzz $(FUZZ_OUT
 	@sh $(FUZZ_SRC)/run.sh ./kestrel $(FUZZ_OUT)/long $(FUZZ_OUT)/chaos.elf "3 4 5 6 7 8" 20000 300
 
 check-fuzz-input: kestrel $(FUZZ_OUT)/chaos.elf
-	@sh $(FUZZ_SRC)/badinput.sh ./kestrel $(FUZZ_OUT)/bad $(FUZZ_OUT)/chaos.elf
+	@sh $(FUZZ_SRC)/badinput.sh ./kestrel $(FUZZ_OUT)/bad $(FUZZ_OUT)/chaos.elf images/out/vmlinuz
 
 CHECK_SUITES += check-fuzz check-fuzz-input
 FULL_SUITES += check-fuzz-long
