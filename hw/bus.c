@@ -79,16 +79,25 @@ static void unimp_log(Bus *b, uint16_t port, bool write, uint32_t val,
                     size == 1 ? 'b' : size == 2 ? 'w' : 'l', port);
 }
 
-/* Frees an entry slot when no port maps to it any more. */
-static void pio_maybe_free(Bus *b, int idx)
+static bool pio_live(const struct PioEntry *e)
 {
-    struct PioEntry *e = &b->pio[idx];
-    if (!e->name && !e->read && !e->write)
-        return;
-    for (uint32_t p = e->base; p < (uint32_t)e->base + e->len && p < 65536; p++)
-        if (b->pio_map[p] == idx + 1)
-            return;
-    memset(e, 0, sizeof(*e));
+    return e->name || e->read || e->write;
+}
+
+/* Points each port of [base, end) at the latest live registration that
+ * covers it (0 when none does). */
+static void pio_remap(Bus *b, uint32_t base, uint32_t end)
+{
+    for (uint32_t p = base; p < end; p++) {
+        int best = -1;
+        for (int i = 0; i < b->npio; i++) {
+            const struct PioEntry *e = &b->pio[i];
+            if (pio_live(e) && p >= e->base && p < (uint32_t)e->base + e->len &&
+                (best < 0 || e->seq > b->pio[best].seq))
+                best = i;
+        }
+        b->pio_map[p] = (uint8_t)(best + 1);
+    }
 }
 
 void bus_pio_register(Bus *b, uint16_t base, uint16_t len, PioRead *r,
@@ -99,16 +108,23 @@ void bus_pio_register(Bus *b, uint16_t base, uint16_t len, PioRead *r,
     uint32_t end = (uint32_t)base + len;
     if (end > 65536)
         end = 65536;
-    /* pio_map holds index + 1 in a byte: at most 255 live entries. */
+    /* pio_map holds index + 1 in a byte: at most 255 live entries. A
+     * device registering the same range again replaces its entry, so
+     * re-registration at reset does not use up slots. */
     int max = BUS_MAX_PIO < 255 ? BUS_MAX_PIO : 255;
-    int idx = -1;
+    int idx = -1, free_idx = -1;
     for (int i = 0; i < b->npio; i++) {
         struct PioEntry *e = &b->pio[i];
-        if (!e->name && !e->read && !e->write) {
-            if (idx < 0)
-                idx = i;
+        if (!pio_live(e)) {
+            if (free_idx < 0)
+                free_idx = i;
+        } else if (e->base == base && e->len == end - base &&
+                   e->opaque == opaque) {
+            idx = i;
         }
     }
+    if (idx < 0)
+        idx = free_idx;
     if (idx < 0) {
         if (b->npio >= max) {
             fprintf(stderr, "kestrel: too many port I/O regions (%s)\n",
@@ -124,21 +140,9 @@ void bus_pio_register(Bus *b, uint16_t base, uint16_t len, PioRead *r,
     e->write = w;
     e->opaque = opaque;
     e->name = name ? name : "?";
-    uint8_t old[256];
-    int nold = 0;
-    for (uint32_t p = base; p < end; p++) {
-        uint8_t o = b->pio_map[p];
-        if (o && o != idx + 1 && nold < 256) {
-            bool seen = false;
-            for (int i = 0; i < nold; i++)
-                seen |= old[i] == o;
-            if (!seen)
-                old[nold++] = o;
-        }
+    e->seq = ++b->pio_seq;
+    for (uint32_t p = base; p < end; p++)
         b->pio_map[p] = (uint8_t)(idx + 1);
-    }
-    for (int i = 0; i < nold; i++)
-        pio_maybe_free(b, old[i] - 1);
 }
 
 void bus_pio_unregister(Bus *b, uint16_t base, uint16_t len)
@@ -146,12 +150,31 @@ void bus_pio_unregister(Bus *b, uint16_t base, uint16_t len)
     uint32_t end = (uint32_t)base + len;
     if (end > 65536)
         end = 65536;
-    for (uint32_t p = base; p < end; p++) {
-        uint8_t o = b->pio_map[p];
-        b->pio_map[p] = 0;
-        if (o && (p + 1 == end || b->pio_map[p + 1] != o))
-            pio_maybe_free(b, o - 1);
+    /* Drop the latest registration of exactly this range; whatever it hid
+     * decodes again. */
+    int idx = -1;
+    for (int i = 0; i < b->npio; i++) {
+        const struct PioEntry *e = &b->pio[i];
+        if (pio_live(e) && e->base == base && e->len == end - base &&
+            (idx < 0 || e->seq > b->pio[idx].seq))
+            idx = i;
     }
+    if (idx >= 0) {
+        memset(&b->pio[idx], 0, sizeof b->pio[idx]);
+    } else {
+        /* No such registration: cut the range out of whatever covers it
+         * (entries left with no port are freed). */
+        for (int i = 0; i < b->npio; i++) {
+            struct PioEntry *e = &b->pio[i];
+            if (pio_live(e) && e->base >= base &&
+                (uint32_t)e->base + e->len <= end)
+                memset(e, 0, sizeof *e);
+        }
+        for (uint32_t p = base; p < end; p++)
+            b->pio_map[p] = 0;
+        return;
+    }
+    pio_remap(b, base, end);
 }
 
 static uint32_t size_mask(int size)

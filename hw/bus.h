@@ -77,7 +77,9 @@ struct Bus {
         uint16_t base, len;
         PioRead *read; PioWrite *write; void *opaque;
         const char *name;
+        uint32_t seq;             /* registration order: later decodes first */
     } pio[BUS_MAX_PIO];
+    uint32_t pio_seq;
     int npio;
     /* Direct port -> entry index + 1 (0: unassigned) for speed. */
     uint8_t pio_map[65536];
@@ -109,7 +111,10 @@ struct Bus {
 void bus_init(Bus *b, uint64_t ram_size);
 void bus_free(Bus *b);
 
-/* Port I/O. A later registration over the same ports replaces the earlier. */
+/* Port I/O. A later registration over the same ports hides the earlier one
+ * (or replaces it: same range and opaque); unregistering the later one (same
+ * base and len) uncovers what it hid, as when a PCI I/O BAR is moved over
+ * an ISA device and away again. */
 void bus_pio_register(Bus *b, uint16_t base, uint16_t len, PioRead *r,
                       PioWrite *w, void *opaque, const char *name);
 void bus_pio_unregister(Bus *b, uint16_t base, uint16_t len);

@@ -73,7 +73,11 @@ static void test_port_dispatch(void **state)
     assert_int_equal(reads, 2);
     /* Across a handler and nothing: the missing byte reads 0xFF. */
     assert_int_equal(bus_pio_read(&bus, 0x107, 2), 0xFF07);
+    /* Removing "a" leaves "b", registered on its own, in place. */
     bus_pio_unregister(&bus, 0x100, 8);
+    assert_int_equal(bus_pio_read(&bus, 0x100, 1), 0xFF);
+    assert_int_equal(bus_pio_read(&bus, 0x104, 1), 0x24);
+    bus_pio_unregister(&bus, 0x104, 2);
     assert_int_equal(bus_pio_read(&bus, 0x104, 1), 0xFF);
     /* Slots are reused: many register/unregister cycles never run out. */
     for (int i = 0; i < 1000; i++) {
@@ -81,6 +85,28 @@ static void test_port_dispatch(void **state)
         bus_pio_unregister(&bus, 0xC000, 16);
     }
     assert_true(bus.npio < 10);
+}
+
+/* A PCI I/O BAR moved over an ISA device hides it only while it is there:
+ * moving the BAR away uncovers the device (a guest cannot lose the PIC or
+ * the debug-exit port for good by misprogramming a BAR). */
+static void test_port_overlay_uncovers(void **state)
+{
+    (void)state;
+    bus_pio_register(&bus, 0x60, 1, dev_read, dev_write, (void *)0x300, "isa");
+    bus_pio_register(&bus, 0x60, 16, dev_read, dev_write, (void *)0x500, "bar");
+    assert_int_equal(bus_pio_read(&bus, 0x60, 1), 0x60);   /* 0x560 & 0xFF */
+    assert_int_equal(bus_pio_read(&bus, 0x60, 2), 0x0560);
+    bus_pio_unregister(&bus, 0x60, 16);
+    assert_int_equal(bus_pio_read(&bus, 0x60, 2), 0xFF60); /* isa again */
+    assert_int_equal(last_size, 1);
+    /* Re-registering the same range with the same opaque replaces it. */
+    int n = bus.npio;
+    for (int i = 0; i < 300; i++)
+        bus_pio_register(&bus, 0x60, 1, dev_read, dev_write, (void *)0x300, "isa");
+    assert_int_equal(bus.npio, n);
+    bus_pio_unregister(&bus, 0x60, 1);
+    assert_int_equal(bus_pio_read(&bus, 0x60, 1), 0xFF);
 }
 
 static uint64_t mmio_last_off;
@@ -278,6 +304,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_unclaimed_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_port_dispatch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_port_overlay_uncovers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
         cmocka_unit_test_setup_teardown(test_memory_map, setup, teardown),
         cmocka_unit_test_setup_teardown(test_high_ram, setup, teardown),
