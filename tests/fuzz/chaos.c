@@ -14,7 +14,9 @@
  *            the harness then accepts a triple-fault reset or the timeout).
  * A fault or an interrupt anywhere comes back through chaos_trap(), which
  * resumes the loop from the globals below: no state lives on the stack.
- * The run ends by writing 0x10 to isa-debug-exit at 0xf4 (status 33).
+ * The run ends by writing 0x10 to isa-debug-exit at 0xf4 (status 33); in
+ * mode=cpu0, where random code can write any port, there is no exit
+ * device and the run ends with an ACPI power-off (status 0).
  * Writes that would end the run legitimately (reset through 0xCF9, port
  * 0x92 or the i8042; A20 off, which hides this kernel at 1 MiB; ACPI S5;
  * INIT/SIPI to ourselves) are defused; everything else goes through. */
@@ -687,9 +689,29 @@ static void cpu_next(void)
         static const uint8_t pfx[8] = { 0x0f, 0x66, 0x67, 0xf0, 0xf2, 0xf3, 0x2e, 0x0f };
         code[off + i] = (r & 0x700) == 0 ? pfx[(r >> 12) & 7] : (uint8_t)r;
     }
+    /* Random descriptors (code, data, TSS, LDT, call and task gates with
+     * any base, limit, DPL) for random selector loads, far transfers and
+     * task switches, and random gates for INT 0x40-0x7f. */
+    for (int k = 0; k < 2; k++) {
+        static const uint8_t types[] = { 0x9a, 0x92, 0xfa, 0xf2, 0x89, 0x8b,
+            0x82, 0x8c, 0xec, 0x85, 0xe5, 0x9e, 0x96, 0x90, 0x00 };
+        uint32_t lo = rnd(), hi = rnd();
+        if (below(4))
+            hi = (hi & ~0xff00u) | (uint32_t)types[below(sizeof types)] << 8;
+        if (below(2))
+            lo = (lo & 0xffff) | (below(4) ? 0x08u : (uint32_t)(8 * below(32) + below(4))) << 16;
+        gdt[7 + below(25)] = (uint64_t)hi << 32 | lo;
+        uint32_t *idt = *(uint32_t **)(idt_desc + 2);
+        uint32_t v = 0x40 + below(0x40);
+        idt[2 * v] = lo;
+        idt[2 * v + 1] = hi;
+    }
     uint32_t regs[7];
-    for (int i = 0; i < 7; i++)
+    for (int i = 0; i < 7; i++) {
         regs[i] = below(2) ? val() : 0x400000 + below(0x4000);
+        if (below(4) == 0)
+            regs[i] = 8 * below(32) + below(4);     /* a selector */
+    }
     enter_chaos(0x400000 + off, mode == 1, regs);
 }
 
@@ -712,6 +734,8 @@ static void finish(void)
     for (int i = 0; i < nfns; i++)
         if (fns[i].dev != 0 && !(fns[i].dev == 1 && fns[i].fn == 0))
             cfg_wr(fns[i].dev, fns[i].fn, 0x04, 0);
+    if (mode == 2)
+        outw((uint16_t)(pm_base + 4), 0x2000);      /* ACPI S5: see run.sh */
     outb(0xf4, 0x10);
     puts_("chaos: isa-debug-exit at 0xf4 did not end the run\n");
     debug_exit(0x01);

@@ -141,6 +141,7 @@ gdt:
     .quad 0x00cff2000000ffff          /* 0x20 ring-3 data */
     .quad 0                           /* 0x28 TSS, filled in by cpu_setup */
     .quad 0                           /* 0x30 the #DF task's TSS */
+    .space 8 * 25                     /* 0x38-0xf8: random descriptors (cpu modes) */
 gdt_desc:
     .word gdt_desc - gdt - 1
     .long gdt
