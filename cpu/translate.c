@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <time.h>
 #include "cpu/translate_priv.h"
+#include "cpu/interp_priv.h"
 
 /* ---- helpers called from generated code ---- */
 
@@ -43,6 +44,37 @@ static uint32_t h_fetch_check(void *env, uint32_t lin, uint32_t user,
 {
     CPUState *c = env;
     cpu_translate(c, lin, ACC_FETCH, user != 0);
+    return 0;
+}
+
+/* The interpreter's handlers by operation, for h_interp_insn. */
+static InterpFn *direct_fn[OP_COUNT];
+
+__attribute__((constructor)) static void build_direct_fn(void)
+{
+    static const InterpEntry *const tables[] = {
+        interp_alu_ops, interp_bits_ops, interp_control_ops,
+        interp_string_ops, interp_system_ops, interp_fpu_ops,
+    };
+    for (unsigned t = 0; t < sizeof tables / sizeof *tables; t++)
+        for (const InterpEntry *e = tables[t]; e->fn; e++)
+            if (e->op < OP_COUNT)
+                direct_fn[e->op] = e->fn;
+}
+
+/* What interp_step does for an instruction the translator decoded
+ * already: the fetch, decode-cache lookup and dispatch it saves were most
+ * of the cost of the hot fallbacks (REP MOVS/STOS, RDTSC, DIV). */
+static uint32_t h_interp_insn(void *env, uint32_t idx, uint32_t next,
+                              uint32_t x, uint32_t d)
+{
+    CPUState *c = env;
+    const Insn *in = &((TcgCpu *)c->tcg)->direct[idx];
+    c->next_eip = next;
+    /* The interrupt shadow of STI / MOV SS covers one instruction. */
+    c->inhibit_irq = false;
+    direct_fn[in->op](c, in);
+    c->eip = c->next_eip;
     return 0;
 }
 
@@ -1302,9 +1334,19 @@ static bool t_string(DC *s)
 static bool t_fallback(DC *s)
 {
     const Insn *in = s->in;
+    TcgCpu *t = s->t;
     sync_eip(s);
-    ir_call(s->f, h_interp, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP,
-            IR_NOTEMP);
+    if (in->op != OP_INVALID && in->op < OP_COUNT && direct_fn[in->op] &&
+        (t->direct || (t->direct = malloc(MAX_DIRECT * sizeof(Insn)))) &&
+        t->ndirect < MAX_DIRECT) {
+        t->direct[t->ndirect] = *in;
+        ir_call(s->f, h_interp_insn, IR_NOTEMP,
+                movi(s, (uint32_t)t->ndirect++), movi(s, s->next_pc),
+                IR_NOTEMP, IR_NOTEMP);
+    } else {
+        ir_call(s->f, h_interp, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP, IR_NOTEMP,
+                IR_NOTEMP);
+    }
     cc_unknown(s);
     bool end = (in->iflags & (IF_BRANCH | IF_PRIV)) != 0;
     switch (in->op) {
@@ -1511,6 +1553,11 @@ TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys, uint32_t flags)
         .block_pc = c->eip, .user = c->cpl == 3,
     };
     IRFunc *f = s.f;
+    /* The blocks that used the direct instructions are gone. */
+    if (t->direct_gen != t->s.tbs.generation) {
+        t->direct_gen = t->s.tbs.generation;
+        t->ndirect = 0;
+    }
     ir_reset(f);
     ir_entry(f, 0, entry_mask(flags));
     cc_unknown(&s);
@@ -1607,6 +1654,7 @@ TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys, uint32_t flags)
     TB *tb = tb_alloc(&t->s);
     if (!tb) {
         tb_flush(&t->s);
+        t->direct_gen = t->s.tbs.generation;   /* this block's stay */
         tb = tb_alloc(&t->s);
     }
     tb->pc = s.block_pc;
@@ -1621,6 +1669,7 @@ TB *translate_block(TcgCpu *t, CPUState *c, uint64_t phys, uint32_t flags)
     if (!code) {
         /* The buffer is full: start over with an empty cache. */
         tb_flush(&t->s);
+        t->direct_gen = t->s.tbs.generation;   /* this block's stay */
         tb = tb_alloc(&t->s);
         *tb = (TB){ .pc = s.block_pc, .cs_base = cs->base, .flags = flags,
                     .phys_pc = phys, .size = (uint16_t)off,

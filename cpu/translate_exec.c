@@ -321,6 +321,7 @@ void tcg_cpu_free(CPUState *c)
         cs_close(&t->cs64);
     }
     tcg_ctx_free(&t->s);
+    free(t->direct);
     free(t);
     c->tcg = NULL;
 }

@@ -31,7 +31,14 @@ typedef struct TcgCpu {
     uint64_t last_exit, last_gen;
     csh cs16, cs32, cs64;
     bool cs_open;
+    /* Instructions that blocks hand to an interpreter handler directly
+     * (h_interp_insn), by index; valid until the cache is flushed. */
+    Insn *direct;
+    int ndirect;
+    uint64_t direct_gen;
 } TcgCpu;
+
+#define MAX_DIRECT 65536
 
 /* The block's flags for the CPU state now, or TBF_NONE. */
 uint32_t tb_flags(const CPUState *c);
