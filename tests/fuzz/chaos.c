@@ -115,6 +115,8 @@ static void pout(uint16_t port, uint32_t v, int size)
         uint16_t p = (uint16_t)(port + i);
         if (p >= 0xf4 && p <= 0xf7)
             return;                          /* the exit device */
+        if (p >= 0xcfc && p <= 0xcff)
+            return;                          /* config data: op_pci's job (BAR filter) */
         uint32_t b = defuse_byte(p, (uint8_t)(v >> (8 * i)));
         v = (v & ~(0xffu << (8 * i))) | b << (8 * i);
     }
