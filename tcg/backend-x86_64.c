@@ -337,6 +337,25 @@ static void jcc_label(Emit *e, int cc, int label)
     b4(e, 0);
 }
 
+/* edi = the byte offset of the TLB entry for the linear address in edi.
+ * With a power-of-two entry size the page-number shift and the scaling
+ * shift fold into one shift right and a mask (one op fewer per access). */
+static void emit_tlb_index(Emit *e, const TcgEnvLayout *L)
+{
+    int es = L->tlb_entry_size;
+    if ((es & (es - 1)) == 0 && __builtin_ctz((unsigned)es) <= L->page_bits) {
+        int sh = __builtin_ctz((unsigned)es);
+        rex(e, 0, 0, 0, RDI, false);
+        b1(e, 0xc1); b1(e, 0xef); b1(e, (unsigned)(L->page_bits - sh)); /* shr */
+        alu_ri(e, 4, 0, RDI, L->tlb_mask << sh);                /* and edi */
+        return;
+    }
+    rex(e, 0, 0, 0, RDI, false);
+    b1(e, 0xc1); b1(e, 0xef); b1(e, (unsigned)L->page_bits);   /* shr edi */
+    alu_ri(e, 4, 0, RDI, L->tlb_mask);
+    b1(e, 0x69); b1(e, 0xff); b4(e, (uint32_t)es);             /* imul edi,edi */
+}
+
 /* TLB lookup for a guest access: esi = linear address; leaves the entry
  * offset in rdi and jumps to a slow path on a miss. */
 static void emit_tlb(Emit *e, const IROp *op, bool write)
@@ -349,16 +368,7 @@ static void emit_tlb(Emit *e, const IROp *op, bool write)
     if (op->cond & IRM_USER)
         alu_ri(e, 1, 0, RDX, L->user_tag);                /* or edx, user */
     op_rr(e, 0x89, 0, RSI, RDI);                          /* mov edi, esi */
-    rex(e, 0, 0, 0, RDI, false);
-    b1(e, 0xc1); b1(e, 0xef); b1(e, (unsigned)L->page_bits);   /* shr edi */
-    alu_ri(e, 4, 0, RDI, L->tlb_mask);
-    int es = L->tlb_entry_size;
-    if ((es & (es - 1)) == 0) {
-        int sh = __builtin_ctz((unsigned)es);
-        b1(e, 0xc1); b1(e, 0xe7); b1(e, (unsigned)sh);         /* shl edi */
-    } else {
-        b1(e, 0x69); b1(e, 0xff); b4(e, (uint32_t)es);         /* imul edi,edi */
-    }
+    emit_tlb_index(e, L);
     op_mem(e, 0x3b, 0, RDX, RBP, RDI,
            L->tlb + (write ? L->tag_write : L->tag_read), false);
     b1(e, 0x0f); b1(e, 0x85);                                  /* jne slow */
@@ -519,15 +529,7 @@ static void emit_jc_probe(Emit *e, const IROp *op)
     JMISS(CC_NE);
     op_rr(e, 0x01, 0, RSI, RCX);                               /* ecx = lin */
     op_rr(e, 0x89, 0, RCX, RDI);
-    rex(e, 0, 0, 0, RDI, false);
-    b1(e, 0xc1); b1(e, 0xef); b1(e, (unsigned)L->page_bits);   /* shr edi */
-    alu_ri(e, 4, 0, RDI, L->tlb_mask);
-    int es = L->tlb_entry_size;
-    if ((es & (es - 1)) == 0) {
-        b1(e, 0xc1); b1(e, 0xe7); b1(e, (unsigned)__builtin_ctz((unsigned)es));
-    } else {
-        b1(e, 0x69); b1(e, 0xff); b4(e, (uint32_t)es);
-    }
+    emit_tlb_index(e, L);
     op_rr(e, 0x89, 0, RCX, RAX);
     alu_ri(e, 4, 0, RAX, ~((1u << L->page_bits) - 1));
     if (op->cond & IRM_USER)
