@@ -157,6 +157,8 @@ int main(int argc, char **argv)
         Img m = read_file(argv[i]);
         if (!m.len) {
             fprintf(stderr, "loaderfuzz: cannot read seed image '%s'\n", argv[i]);
+            while (ns > 0)
+                free(seeds[--ns].p);
             return 2;
         }
         seeds[ns++] = m;
