@@ -756,6 +756,11 @@ static void loop(void)
     if (op >= nops)
         finish();
     op++;
+    if (op % 100 == 0) {                            /* how far cpu0 got */
+        puts_("chaos: ");
+        putu(op);
+        puts_(" attempts\n");
+    }
     cpu_next();
 }
 

@@ -44,6 +44,7 @@ for accel in interp tcg; do
                 </dev/null >"$d/$tag.out" 2>&1
             st=$?
             done_line=$(grep -a -o 'chaos: done.*' "$d/$tag.e9" 2>/dev/null | head -c 60)
+            [ -z "$done_line" ] && done_line=$(grep -a -o 'chaos: [0-9]* attempts' "$d/$tag.e9" 2>/dev/null | tail -n 1)
             why=""
             if grep -q -a 'Sanitizer\|runtime error:' "$d/$tag.out"; then
                 why="sanitizer report: $(grep -a -m1 'Sanitizer\|runtime error:' "$d/$tag.out")"
