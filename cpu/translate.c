@@ -946,6 +946,14 @@ static bool flags_dead_mask(DC *s, uint32_t mask)
             if (n->nops == 2 && (n->flags_written & mask) == mask)
                 return true;
             return false;
+        /* Register forms that cannot fault either; flags_written says
+         * whether they overwrite all of the mask (a shift by a count of
+         * zero or by CL does not). IMUL and shifts by constants are most
+         * of the flag work of the kernel's multi-precision code. */
+        case OP_IMUL: case OP_MUL: case OP_NEG: case OP_ADC: case OP_SBB:
+        case OP_SHL: case OP_SAL: case OP_SHR: case OP_SAR: case OP_SHLD:
+        case OP_SHRD: case OP_XADD:
+            return (n->flags_written & mask) == mask;
         case OP_INC: case OP_DEC:
             /* They keep CF: they pass over it, or overwrite the rest. */
             if ((mask & ~EF_CF) == 0)
@@ -955,11 +963,17 @@ static bool flags_dead_mask(DC *s, uint32_t mask)
             return false;
         case OP_MOV: case OP_MOVZX: case OP_MOVSX: case OP_LEA: case OP_NOT:
         case OP_XCHG: case OP_CBW: case OP_CWDE: case OP_CWD: case OP_CDQ:
-        case OP_NOP:
+        case OP_NOP: case OP_BSWAP:
             if (n->flags_written & mask)
                 return false;
             continue;
         default:
+            /* SETcc and CMOVcc read only their condition's flags (checked
+             * above) and write none. */
+            if (((n->op >= OP_SETO && n->op <= OP_SETG) ||
+                 (n->op >= OP_CMOVO && n->op <= OP_CMOVG)) &&
+                !(n->flags_written & mask))
+                continue;
             return false;
         }
     }
