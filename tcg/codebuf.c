@@ -77,6 +77,7 @@ void codebuf_free(CodeBuf *cb)
 
 void codebuf_begin_write(CodeBuf *cb)
 {
+    cb->mark = cb->used;
     if (cb->dual || cb->writable)
         return;
     if (mprotect(cb->rx, cb->size, PROT_READ | PROT_WRITE) < 0) {
@@ -88,9 +89,14 @@ void codebuf_begin_write(CodeBuf *cb)
 
 void codebuf_end_write(CodeBuf *cb)
 {
+    /* Only what was appended since begin_write needs the instruction
+     * cache cleaned (a backend's jump patch cleans its own few bytes):
+     * cleaning the whole used buffer made every translation cost more than
+     * the one before on hosts where cleaning is real work (aarch64). */
+    size_t from = cb->mark <= cb->used ? cb->mark : 0;
     if (cb->dual) {
-        if (cb->exec)
-            __builtin___clear_cache((char *)cb->rx, (char *)cb->rx + cb->used);
+        if (cb->exec && cb->used > from)
+            __builtin___clear_cache((char *)cb->rx + from, (char *)cb->rx + cb->used);
         return;
     }
     if (!cb->writable)
@@ -99,6 +105,7 @@ void codebuf_end_write(CodeBuf *cb)
         perror("kestrel: mprotect code buffer");
         _exit(1);
     }
-    __builtin___clear_cache((char *)cb->rx, (char *)cb->rx + cb->used);
+    if (cb->used > from)
+        __builtin___clear_cache((char *)cb->rx + from, (char *)cb->rx + cb->used);
     cb->writable = false;
 }

@@ -19,6 +19,8 @@ typedef struct CodeBuf {
     bool writable;       /* toggling mode: currently RW (not executable) */
     bool exec;           /* the memory may be executed (false for the
                             IR-interpreter backend, which only reads it) */
+    size_t mark;         /* `used` at begin_write: end_write makes
+                            [mark, used) visible to instruction fetch */
 } CodeBuf;
 
 /* Returns 0, or -1 when no memory could be mapped. */
