@@ -134,9 +134,11 @@ if os.path.exists("images/out/vmlinuz"):
                 ser = f.read()
         except OSError:
             pass
-        if "KESTREL-GUEST-READY" in ser or p.poll() is not None:
+        # /init's own marker goes to /dev/console, which is tty0 (the last
+        # console= wins), so the serial log only shows the kernel's lines.
+        if "Run /init" in ser or p.poll() is not None:
             break
-    time.sleep(2)                    # the shell starts after the marker
+    time.sleep(5)                    # the shell starts soon after /init
     try:
         keys = "".join("sendkey %s\n" % c for c in "poweroff") + "sendkey ret\n"
         out, _ = p.communicate(keys.encode(), timeout=120)
