@@ -1001,64 +1001,12 @@ static void emit_op(Emit *e, const IROp *op, uint64_t exit_base,
  * spans a call (a helper, or a guest access whose slow path calls) gets
  * a callee-saved register; others may also use x9-x15, which the emitter
  * never touches otherwise. The rest keep a frame slot. */
-static bool clobbers(const IROp *op)
-{
-    return op->opc == IR_CALL || op->opc == IR_QLD || op->opc == IR_QST ||
-           op->opc == IR_GOTO_PTR;
-}
-
 static void alloc_regs(Emit *e)
 {
     static const int8_t pool[] = { 9, 10, 11, 12, 13, 14, 15,
                                    21, 22, 23, 24, 25, 26, 27, 28 };
-    enum { NPOOL = 15, FIRST_SAVED = 7 };
-    static int16_t first[IR_MAX_TEMPS], last[IR_MAX_TEMPS];
-    static uint16_t clob[IR_MAX_OPS + 1];
-    IRFunc *f = e->f;
-    int ng = f->nglobals;
-    memset(e->treg, -1, (size_t)f->ntemps);
-    for (int t = ng; t < f->ntemps; t++)
-        first[t] = last[t] = -1;
-    clob[0] = 0;
-    for (int i = 0; i < f->nops; i++) {
-        const IROp *op = &f->ops[i];
-        clob[i + 1] = (uint16_t)(clob[i] + clobbers(op));
-        for (int k = 0; k < 5; k++) {
-            int t = op->t[k];
-            if (t == IR_NOTEMP || t < ng || t >= f->ntemps)
-                continue;
-            if (first[t] < 0)
-                first[t] = (int16_t)i;
-            if (last[t] < i)
-                last[t] = (int16_t)i;
-        }
-    }
-    for (int k = 0; k < f->nsinks; k++) {
-        int t = f->sinks[k].src;
-        if (t != IR_NOTEMP && t >= ng && t < f->ntemps && last[t] < f->sinks[k].op)
-            last[t] = (int16_t)f->sinks[k].op;
-    }
-    int busy_until[NPOOL];
-    for (int r = 0; r < NPOOL; r++)
-        busy_until[r] = -1;
-    /* Temps appear in increasing order of first use (the front end
-     * allocates them as it goes), so one pass is a linear scan; a temp
-     * that does not fit that order just stays in memory. */
-    for (int t = ng; t < f->ntemps; t++) {
-        if (first[t] < 0)
-            continue;
-        /* A call strictly inside the interval (at its ends the value is
-         * not yet made or already passed on). */
-        bool spans_call = last[t] > first[t] + 1 &&
-                          clob[last[t]] - clob[first[t] + 1] > 0;
-        for (int r = spans_call ? FIRST_SAVED : 0; r < NPOOL; r++) {
-            if (busy_until[r] < first[t]) {
-                e->treg[t] = pool[r];
-                busy_until[r] = last[t];
-                break;
-            }
-        }
-    }
+    ir_alloc_locals(e->f, pool, (int)sizeof pool, 7 /* x21 on: callee-saved */,
+                    NULL, e->treg);
 }
 
 const uint8_t *tcg_backend_gen(TcgCtx *s, IRFunc *f, uint64_t exit_base,

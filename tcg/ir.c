@@ -363,3 +363,65 @@ void ir_dump(const IRFunc *f, FILE *out)
         fputc('\n', out);
     }
 }
+
+/* Does the op call out of generated code (a helper, or a guest access
+ * whose slow path calls)? Such an op clobbers caller-saved registers. */
+static bool ir_op_calls(const IROp *op)
+{
+    return op->opc == IR_CALL || op->opc == IR_QLD || op->opc == IR_QST ||
+           op->opc == IR_GOTO_PTR;
+}
+
+void ir_alloc_locals(const IRFunc *f, const int8_t *pool, int npool,
+                     int first_saved, const uint16_t *uses, int8_t *treg)
+{
+    static int16_t first[IR_MAX_TEMPS], last[IR_MAX_TEMPS];
+    static uint16_t calls[IR_MAX_OPS + 1];
+    int busy_until[IR_MAX_POOL];
+    int ng = f->nglobals;
+    if (npool > IR_MAX_POOL)
+        npool = IR_MAX_POOL;
+    memset(treg, -1, (size_t)f->ntemps);
+    for (int t = ng; t < f->ntemps; t++)
+        first[t] = last[t] = -1;
+    calls[0] = 0;
+    for (int i = 0; i < f->nops; i++) {
+        const IROp *op = &f->ops[i];
+        calls[i + 1] = (uint16_t)(calls[i] + ir_op_calls(op));
+        for (int k = 0; k < 5; k++) {
+            int t = op->t[k];
+            if (t == IR_NOTEMP || t < ng || t >= f->ntemps)
+                continue;
+            if (first[t] < 0)
+                first[t] = (int16_t)i;
+            if (last[t] < i)
+                last[t] = (int16_t)i;
+        }
+    }
+    for (int k = 0; k < f->nsinks; k++) {
+        int t = f->sinks[k].src;
+        if (t != IR_NOTEMP && t >= ng && t < f->ntemps &&
+            last[t] < f->sinks[k].op)
+            last[t] = (int16_t)f->sinks[k].op;
+    }
+    for (int r = 0; r < npool; r++)
+        busy_until[r] = -1;
+    /* Temps appear in increasing order of first use (the front end
+     * allocates them as it goes), so one pass is a linear scan; a temp
+     * that does not fit that order just stays in memory. */
+    for (int t = ng; t < f->ntemps; t++) {
+        if (first[t] < 0 || (uses && uses[t] < 2))
+            continue;
+        /* A call strictly inside the interval (at its ends the value is
+         * not yet made or already passed on). */
+        bool spans_call = last[t] > first[t] + 1 &&
+                          calls[last[t]] - calls[first[t] + 1] > 0;
+        for (int r = spans_call ? first_saved : 0; r < npool; r++) {
+            if (busy_until[r] < first[t]) {
+                treg[t] = pool[r];
+                busy_until[r] = last[t];
+                break;
+            }
+        }
+    }
+}

@@ -169,4 +169,13 @@ void ir_dump(const IRFunc *f, FILE *out);
 /* tcg/opt.c: constant folding and propagation, dead code and dead
  * global-store elimination. */
 void ir_optimize(IRFunc *f);
+/* Host registers for locals (temps past the globals), shared by the JIT
+ * backends: one register per local for its whole interval, by a linear
+ * scan over the block (which branches only forward). A local whose
+ * interval spans a call gets a register from pool[first_saved..] (the
+ * callee-saved ones); others may take any. With uses, only locals read
+ * at least twice are candidates. treg[t] = host register or -1. */
+#define IR_MAX_POOL 32
+void ir_alloc_locals(const IRFunc *f, const int8_t *pool, int npool,
+                     int first_saved, const uint16_t *uses, int8_t *treg);
 #endif
